@@ -1,0 +1,296 @@
+//! Queue statements: subscribing, leasing with the retry ladder, ack and nack.
+//!
+//! The ladder works as in the embedded store: leasing attempt `i` (of at most `n + 1`)
+//! sets `visible_at = lease_until + delays[i-1]`, so an expired lease comes back by
+//! itself when its retry is due; the last attempt is `LEASED_FINAL` and turns dead once
+//! expired, at the group's next lease. Consumers on several replicas lease with
+//! `FOR UPDATE SKIP LOCKED`, so a message goes to one of them.
+
+use std::collections::HashSet;
+
+use taskcenter_core::TagFilter;
+
+use super::Shared;
+use super::listener::{self, Channel};
+use super::rows::{fire_id, get, msgid, parse_msgids, payload, state, task_id};
+use crate::error::StoreError;
+use crate::model::{Delivery, DeliveryPolicy, LeaseRequest};
+
+/// The tags a filter names as stored in `subscriptions` (`*` for all).
+fn filter_tags(tags: &TagFilter) -> Vec<&str> {
+    match tags {
+        TagFilter::All => vec!["*"],
+        TagFilter::Only(tags) => tags.iter().map(String::as_str).collect(),
+    }
+}
+
+const SUBSCRIBED: &str = "SELECT 1 FROM subscriptions WHERE tag = $1 AND grp = $2";
+
+/// Waits for commits in flight (they hold the table in `SHARE` mode) and holds new ones
+/// back until this subscription is committed: none can make an unclaimed fire that the
+/// claim below would miss.
+const SUBSCRIBE: &str =
+    "INSERT INTO subscriptions (tag, grp) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+const CLAIM_ALL: &str = "UPDATE deliveries SET grp = $1, state = 0 WHERE state = 7";
+
+const CLAIM_TAG: &str = "UPDATE deliveries SET grp = $1, state = 0 WHERE state = 7 AND tag = $2";
+
+/// Records the subscription and hands the group the fires nobody had claimed.
+pub(crate) async fn subscribe(s: &Shared, group: &str, tags: &TagFilter) -> Result<(), StoreError> {
+    let mut conn = s.pool.get().await?;
+    let mut tx = conn.begin().await?;
+    let mut claimed = 0;
+    for tag in filter_tags(tags) {
+        if !tx.query(SUBSCRIBED, &[&tag, &group]).await?.is_empty() {
+            continue;
+        }
+        tx.execute(SUBSCRIBE, &[&tag, &group]).await?;
+        claimed += if tag == "*" {
+            tx.execute(CLAIM_ALL, &[&group]).await?
+        } else {
+            tx.execute(CLAIM_TAG, &[&group, &tag]).await?
+        };
+    }
+    if claimed > 0 && s.joined.get().is_some() {
+        listener::tell(&mut tx, s, Channel::Queue).await?;
+    }
+    tx.commit().await
+}
+
+/// Last attempts whose lease ran out are dead letters now, dated at their expiry.
+const EXPIRE_FINAL: &str = "UPDATE deliveries SET state = 5, done_at = visible_at \
+     WHERE grp = $1 AND state = 3 AND visible_at <= $2";
+
+const SELECT_ALL: &str = "SELECT d.id, d.visible_at, d.fire_time, d.attempt, d.tag, t.id, \
+     t.data, t.ack, t.max_runtime FROM deliveries d JOIN tasks t ON t.id = d.task_id \
+     WHERE d.grp = $1 AND d.state < 3 AND d.visible_at <= $2 \
+     ORDER BY d.visible_at, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED";
+
+const SELECT_TAG: &str = "SELECT d.id, d.visible_at, d.fire_time, d.attempt, d.tag, t.id, \
+     t.data, t.ack, t.max_runtime FROM deliveries d JOIN tasks t ON t.id = d.task_id \
+     WHERE d.grp = $1 AND d.tag = $4 AND d.state < 3 AND d.visible_at <= $2 \
+     ORDER BY d.visible_at, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED";
+
+const MARK_LEASED: &str = "UPDATE deliveries d SET state = u.state, attempt = u.attempt, \
+     lease_until = u.lease_until, visible_at = u.visible_at \
+     FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bigint[], $5::bigint[]) \
+     AS u(id, state, attempt, lease_until, visible_at) WHERE d.id = u.id";
+
+/// Only when the ladder was shortened since a message's last lease.
+const MARK_DEAD: &str =
+    "UPDATE deliveries SET state = 5, done_at = $2 WHERE id = ANY($1::bigint[])";
+
+/// A deliverable row picked for a lease.
+struct Candidate {
+    id: i64,
+    visible_at: i64,
+    delivery: Delivery,
+    ack: bool,
+    max_runtime: i64,
+}
+
+fn read_candidate(row: &tokio_postgres::Row) -> Result<Candidate, StoreError> {
+    let task = task_id(row, 5)?;
+    let id: i64 = get(row, 0)?;
+    let fire_time: i64 = get(row, 2)?;
+    Ok(Candidate {
+        id,
+        visible_at: get(row, 1)?,
+        delivery: Delivery {
+            msgid: msgid(id),
+            taskid: task,
+            tag: get(row, 4)?,
+            data: payload(row, 6)?,
+            fire_time,
+            fire_id: fire_id(task, fire_time),
+            attempt: get(row, 3)?,
+            lease_until: 0,
+        },
+        ack: get(row, 7)?,
+        max_runtime: get(row, 8)?,
+    })
+}
+
+/// Leases up to `req.max` visible messages of the group, oldest first.
+pub(crate) async fn lease(
+    s: &Shared,
+    req: &LeaseRequest,
+    policy: &DeliveryPolicy,
+) -> Result<Vec<Delivery>, StoreError> {
+    let max = i64::try_from(req.max).unwrap_or(i64::MAX);
+    let mut conn = s.pool.get().await?;
+    let mut tx = conn.begin().await?;
+    tx.execute(EXPIRE_FINAL, &[&req.group, &req.now_ms]).await?;
+    let mut candidates = Vec::new();
+    match &req.tags {
+        TagFilter::All => {
+            for row in tx
+                .query(SELECT_ALL, &[&req.group, &req.now_ms, &max])
+                .await?
+            {
+                candidates.push(read_candidate(&row)?);
+            }
+        }
+        TagFilter::Only(tags) => {
+            for tag in tags {
+                let rows = tx
+                    .query(SELECT_TAG, &[&req.group, &req.now_ms, &max, tag])
+                    .await?;
+                for row in rows {
+                    candidates.push(read_candidate(&row)?);
+                }
+            }
+            candidates.sort_by_key(|c| (c.visible_at, c.id));
+            candidates.truncate(req.max);
+        }
+    }
+    let ladder = &policy.retry_delays_ms;
+    let max_attempts = ladder.len() as i64 + 1;
+    let (mut ids, mut states, mut attempts, mut leases, mut visibles) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut dead = Vec::new();
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let attempt = c.delivery.attempt + 1;
+        if attempt > max_attempts {
+            dead.push(c.id);
+            continue;
+        }
+        let lease_ms = if c.ack && c.max_runtime > 0 {
+            c.max_runtime.saturating_mul(1000)
+        } else {
+            policy.default_lease_ms
+        };
+        let lease_until = req.now_ms.saturating_add(lease_ms);
+        let (code, visible_at) = match usize::try_from(attempt - 1)
+            .ok()
+            .and_then(|i| ladder.get(i))
+        {
+            Some(delay) => (state::LEASED, lease_until.saturating_add(*delay)),
+            None => (state::LEASED_FINAL, lease_until),
+        };
+        ids.push(c.id);
+        states.push(code);
+        attempts.push(attempt);
+        leases.push(lease_until);
+        visibles.push(visible_at);
+        out.push(Delivery {
+            attempt,
+            lease_until,
+            ..c.delivery
+        });
+    }
+    if !ids.is_empty() {
+        tx.execute(MARK_LEASED, &[&ids, &states, &attempts, &leases, &visibles])
+            .await?;
+    }
+    if !dead.is_empty() {
+        tx.execute(MARK_DEAD, &[&dead, &req.now_ms]).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+const ACK: &str = "UPDATE deliveries SET state = 4, done_at = $3 \
+     WHERE id = ANY($1::bigint[]) AND grp = $2 AND state IN (2, 3) RETURNING id";
+
+/// Acks leased messages of the group. A lease that ran out but was not leased again yet
+/// is still accepted: the consumer did the work, and a redelivery would only repeat it.
+pub(crate) async fn ack(
+    s: &Shared,
+    group: &str,
+    msgids: &[String],
+    now_ms: i64,
+) -> Result<Vec<String>, StoreError> {
+    let ids = parse_msgids(msgids);
+    let mut conn = s.pool.get().await?;
+    let done: HashSet<i64> = conn
+        .query(ACK, &[&ids, &group, &now_ms])
+        .await?
+        .iter()
+        .map(|row| get(row, 0))
+        .collect::<Result<_, _>>()?;
+    Ok(ids
+        .into_iter()
+        .filter(|id| done.contains(id))
+        .map(msgid)
+        .collect())
+}
+
+const LEASED: &str = "SELECT id, attempt FROM deliveries \
+     WHERE id = ANY($1::bigint[]) AND grp = $2 AND state IN (2, 3) FOR UPDATE";
+
+const MARK_RETRY: &str = "UPDATE deliveries d SET state = 1, visible_at = u.visible_at \
+     FROM unnest($1::bigint[], $2::bigint[]) AS u(id, visible_at) WHERE d.id = u.id";
+
+/// Hands leased messages back: visible again after `delay_ms` or the ladder's delay, or
+/// dead when their attempts are spent.
+pub(crate) async fn nack(
+    s: &Shared,
+    group: &str,
+    msgids: &[String],
+    delay_ms: Option<i64>,
+    now_ms: i64,
+    policy: &DeliveryPolicy,
+) -> Result<Vec<String>, StoreError> {
+    let ids = parse_msgids(msgids);
+    let mut conn = s.pool.get().await?;
+    let mut tx = conn.begin().await?;
+    let mut attempts = std::collections::HashMap::new();
+    for row in tx.query(LEASED, &[&ids, &group]).await? {
+        attempts.insert(get::<i64>(&row, 0)?, get::<i64>(&row, 1)?);
+    }
+    let (mut retry_ids, mut visibles, mut dead) = (Vec::new(), Vec::new(), Vec::new());
+    let mut done = Vec::new();
+    for id in ids {
+        let Some(&attempt) = attempts.get(&id) else {
+            continue;
+        };
+        let ladder_delay = usize::try_from(attempt - 1)
+            .ok()
+            .and_then(|i| policy.retry_delays_ms.get(i));
+        match ladder_delay {
+            Some(ladder_delay) => {
+                retry_ids.push(id);
+                visibles.push(now_ms.saturating_add(delay_ms.unwrap_or(*ladder_delay).max(0)));
+            }
+            None => dead.push(id),
+        }
+        done.push(msgid(id));
+    }
+    if !retry_ids.is_empty() {
+        tx.execute(MARK_RETRY, &[&retry_ids, &visibles]).await?;
+    }
+    if !dead.is_empty() {
+        tx.execute(MARK_DEAD, &[&dead, &now_ms]).await?;
+    }
+    if !retry_ids.is_empty() && s.joined.get().is_some() {
+        listener::tell(&mut tx, s, Channel::Queue).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+const NEXT_ALL: &str = "SELECT min(visible_at) FROM deliveries WHERE grp = $1 AND state < 3";
+
+const NEXT_TAGS: &str = "SELECT min(x.m) FROM unnest($2::text[]) AS tg(tag), \
+     LATERAL (SELECT min(visible_at) AS m FROM deliveries d \
+       WHERE d.grp = $1 AND d.tag = tg.tag AND d.state < 3) x";
+
+/// The earliest `visible_at` among the group's deliverable rows of these tags.
+pub(crate) async fn next_visible(
+    s: &Shared,
+    group: &str,
+    tags: &TagFilter,
+) -> Result<Option<i64>, StoreError> {
+    let mut conn = s.pool.get().await?;
+    let rows = match tags {
+        TagFilter::All => conn.query(NEXT_ALL, &[&group]).await?,
+        TagFilter::Only(tags) => conn.query(NEXT_TAGS, &[&group, tags]).await?,
+    };
+    match rows.first() {
+        Some(row) => get(row, 0),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,165 @@
+//! Checks that the hot statements use their indexes, so they stay fast at millions of rows.
+
+use rusqlite::Connection;
+
+use super::SqliteOptions;
+use super::conn::{open_writer, schema_version};
+
+fn plan(conn: &Connection, sql: &str) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let rows = stmt
+        .query_map([], |row| row.get::<_, String>(3))
+        .expect("plan rows");
+    rows.map(|r| r.expect("plan row"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fresh() -> (Connection, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "taskcenter-plan-{}-{}",
+        std::process::id(),
+        unique_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("plan.db");
+    let conn = open_writer(&path, &SqliteOptions::default()).expect("open");
+    (conn, dir)
+}
+
+fn unique_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+#[test]
+fn hot_statements_use_indexes() {
+    let (conn, dir) = fresh();
+    assert_eq!(schema_version(&conn).expect("version"), 1);
+    let cases = [
+        (
+            "SELECT t.rid FROM tasks t WHERE t.status = 0 AND t.next_fire_ms <= 5 \
+             ORDER BY t.next_fire_ms, t.rid LIMIT 10",
+            "tasks_due",
+        ),
+        (
+            "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.dedup_hash = 1 AND t.status < 2 AND t.name = 'a' AND p.data = 'b'",
+            "tasks_dedup",
+        ),
+        (
+            "UPDATE deliveries SET state = 5 WHERE grp = 'g' AND state = 3 AND visible_at <= 5",
+            "deliveries_final",
+        ),
+        (
+            "UPDATE deliveries SET grp = 'g', state = 0 WHERE state = 7 AND tag = 'a'",
+            "deliveries_unclaimed",
+        ),
+        (
+            "UPDATE deliveries SET state = 6 WHERE id IN \
+             (SELECT d.id FROM fires f JOIN deliveries d \
+              ON d.id BETWEEN f.first_delivery AND f.first_delivery + f.delivery_count - 1 \
+              WHERE f.task_rid = 1 AND d.state IN (0, 1))",
+            "PRIMARY KEY",
+        ),
+        (
+            "SELECT d.id FROM deliveries d INDEXED BY deliveries_ready \
+             JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
+             WHERE d.grp = 'g' AND d.state < 3 AND d.visible_at <= 5 \
+             ORDER BY d.visible_at, d.id LIMIT 10",
+            "deliveries_ready",
+        ),
+        (
+            "SELECT d.id FROM deliveries d INDEXED BY deliveries_ready_tag \
+             JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
+             WHERE d.grp = 'g' AND d.tag = 'a' AND d.state < 3 AND d.visible_at <= 5 \
+             ORDER BY d.visible_at, d.id LIMIT 10",
+            "deliveries_ready_tag",
+        ),
+        (
+            "SELECT t.id FROM tasks t INDEXED BY tasks_name JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.name = 'a' AND t.status < 3 AND (NULL IS NULL OR t.status = NULL) \
+             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT 10 OFFSET 5",
+            "tasks_name",
+        ),
+        (
+            "SELECT t.id FROM tasks t INDEXED BY tasks_created \
+             JOIN task_payloads p ON p.rid = t.rid WHERE t.status < 3 \
+             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT 10 OFFSET 5",
+            "tasks_created",
+        ),
+        (
+            "SELECT d.id FROM deliveries d INDEXED BY deliveries_dead_grp \
+             JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
+             WHERE d.state = 5 AND d.grp = 'g' ORDER BY d.done_at DESC, d.id DESC LIMIT 10",
+            "deliveries_dead_grp",
+        ),
+        (
+            "SELECT MIN(visible_at) FROM deliveries INDEXED BY deliveries_ready \
+             WHERE grp = 'g' AND state < 3",
+            "deliveries_ready",
+        ),
+        (
+            "SELECT f.fire_time, d.id FROM fires f LEFT JOIN deliveries d \
+             ON d.id BETWEEN f.first_delivery AND f.first_delivery + f.delivery_count - 1 \
+             WHERE f.task_rid = 1 ORDER BY f.fire_time DESC, d.id LIMIT 10",
+            "INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
+        ),
+    ];
+    for (sql, index) in cases {
+        let plan = plan(&conn, sql);
+        assert!(plan.contains(index), "{sql}\n  uses {plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{sql}\n  sorts: {plan}");
+    }
+    drop(conn);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Hot statements must not be recompiled when their parameters change (SQLite does that
+/// when a bound value can change the plan, e.g. against a partial index's condition).
+#[test]
+fn hot_statements_are_not_reprepared() {
+    use rusqlite::StatementStatus;
+    let (conn, dir) = fresh();
+    use rusqlite::types::Value;
+    let (i, t) = (Value::Integer, |s: &str| Value::Text(s.into()));
+    let cases: Vec<(&str, Vec<Vec<Value>>)> = vec![
+        (
+            "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.dedup_hash = ?1 AND t.status < 2 AND t.name = ?2 AND p.data = ?3",
+            vec![vec![i(1), t("a"), t("b")], vec![i(2), t("c"), t("d")]],
+        ),
+        (
+            "SELECT d.id FROM deliveries d INDEXED BY deliveries_ready \
+             JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
+             WHERE d.grp = ?1 AND d.state < 3 AND d.visible_at <= ?2 \
+             ORDER BY d.visible_at, d.id LIMIT ?3",
+            vec![vec![t("g"), i(1), i(5)], vec![t("h"), i(2), i(6)]],
+        ),
+        (
+            "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.status = 0 AND t.next_fire_ms <= ?1 ORDER BY t.next_fire_ms, t.rid LIMIT ?2",
+            vec![vec![i(1), i(5)], vec![i(2), i(6)]],
+        ),
+    ];
+    for (sql, runs) in cases {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        for params in runs {
+            let params = rusqlite::params_from_iter(params.iter());
+            if stmt.readonly() {
+                let mut rows = stmt.query(params).expect("query");
+                while rows.next().expect("row").is_some() {}
+            } else {
+                stmt.execute(params).expect("execute");
+            }
+        }
+        let n = stmt.get_status(StatementStatus::RePrepare);
+        assert_eq!(n, 0, "recompiled on rebinding: {sql}");
+    }
+    drop(conn);
+    let _ = std::fs::remove_dir_all(dir);
+}

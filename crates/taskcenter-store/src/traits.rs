@@ -1,0 +1,125 @@
+//! The storage interface: small, object-safe, free of driver types.
+
+use async_trait::async_trait;
+use taskcenter_core::{TagFilter, Task, TaskId};
+
+use crate::error::StoreError;
+use crate::model::{
+    DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
+    LeaseRequest, QueueCounts, TaskFilter,
+};
+use crate::replicas::Replicated;
+
+/// Tasks and their firing.
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    /// Stores tasks in one durable commit, in order. With `dedup`, a task whose
+    /// `(name, data)` equals a live task's (or an earlier one's in the same batch) is not
+    /// stored and gets that task's id.
+    async fn insert_tasks(
+        &self,
+        tasks: Vec<Task>,
+        dedup: bool,
+    ) -> Result<Vec<InsertOutcome>, StoreError>;
+
+    /// One task, `None` if unknown or deleted.
+    async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+
+    /// Tasks matching the filter, newest `created_at` first.
+    async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, StoreError>;
+
+    /// Replaces a task if its stored version is `expected_version`; the stored version
+    /// becomes `expected_version + 1`. `false` if the task changed or is gone.
+    async fn replace_task(&self, task: Task, expected_version: i64) -> Result<bool, StoreError>;
+
+    /// Deletes tasks and cancels their deliveries not yet consumed; returns the ids that
+    /// existed.
+    async fn delete_tasks(&self, ids: Vec<TaskId>) -> Result<Vec<TaskId>, StoreError>;
+
+    /// Deletes every task of a name, as [`TaskStore::delete_tasks`].
+    async fn delete_by_name(&self, name: &str) -> Result<Vec<TaskId>, StoreError>;
+
+    /// Scheduled tasks due at or before `until_ms`, soonest first, at most `limit`.
+    async fn due_tasks(&self, until_ms: i64, limit: usize) -> Result<Vec<Task>, StoreError>;
+
+    /// Commits the engine's decisions for due tasks, each atomically and all in as few
+    /// durable commits as the backend can.
+    async fn commit_fires(&self, commits: Vec<FireCommit>) -> Result<Vec<FireOutcome>, StoreError>;
+
+    /// A task's fires, newest first.
+    async fn fire_history(&self, id: TaskId, limit: usize) -> Result<Vec<FireRecord>, StoreError>;
+
+    /// Number of tasks per status `(scheduled, paused, finished)`.
+    async fn task_counts(&self) -> Result<(i64, i64, i64), StoreError>;
+
+    /// The replica split of a store several processes share (optional power, see
+    /// [`crate::replicas`]); `None`, the default, when this process fires every task.
+    fn replicas(&self) -> Option<&dyn Replicated> {
+        None
+    }
+}
+
+/// The built-in queue: deliveries of fires to consumer groups.
+#[async_trait]
+pub trait QueueStore: Send + Sync + 'static {
+    /// Subscribes `group` to `tags` from now on (idempotent); fires of those tags that no
+    /// group had subscribed to yet are handed to this group.
+    async fn subscribe(&self, group: &str, tags: &TagFilter) -> Result<(), StoreError>;
+
+    /// Leases up to `max` visible messages, oldest first. Messages whose retries are spent
+    /// become dead letters instead.
+    async fn lease(
+        &self,
+        req: LeaseRequest,
+        policy: &DeliveryPolicy,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Acknowledges leased messages of `group`; returns the msgids that were acked.
+    async fn ack(
+        &self,
+        group: &str,
+        msgids: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Gives messages back for a retry after `delay_ms` (or the ladder's delay); a message
+    /// out of retries becomes a dead letter. Returns the msgids that were leased.
+    async fn nack(
+        &self,
+        group: &str,
+        msgids: Vec<String>,
+        delay_ms: Option<i64>,
+        now_ms: i64,
+        policy: &DeliveryPolicy,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The earliest instant a message for `group` and `tags` becomes visible (ready,
+    /// retry due, or lease expiry), so long-polls can sleep until then.
+    async fn next_visible(&self, group: &str, tags: &TagFilter) -> Result<Option<i64>, StoreError>;
+
+    /// Dead letters, newest first, optionally of one group.
+    async fn dead_letters(
+        &self,
+        group: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Puts dead letters back in their queue with a fresh retry budget; returns those moved.
+    async fn requeue_dead(
+        &self,
+        msgids: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Deletes dead letters (all of them when `msgids` is `None`); returns how many.
+    async fn purge_dead(&self, msgids: Option<Vec<String>>) -> Result<u64, StoreError>;
+
+    /// Queue depth figures.
+    async fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
+}
+
+/// A complete backend.
+pub trait Store: TaskStore + QueueStore {}
+
+impl<T: TaskStore + QueueStore> Store for T {}

@@ -1,0 +1,149 @@
+//! `ls`, `get`, `rm`, `pause`, `resume`, `trigger`, `history` and `dlq` run as a user runs
+//! them: tables for people, JSON for scripts, exit codes.
+
+mod client_support;
+
+use client_support::TestServer;
+use serde_json::Value;
+
+#[test]
+fn ls_get_rm_pause_resume_trigger_history() {
+    let server = TestServer::start(&[]);
+    let a = server
+        .cli(&["add", "--name", "ls.a", "--data", "1", "--every", "1h"])
+        .ok()
+        .trim()
+        .to_string();
+    let b = server
+        .cli(&["add", "--name", "ls.a", "--data", "2", "--in", "1h"])
+        .ok()
+        .trim()
+        .to_string();
+    let c = server
+        .cli(&["add", "--name", "ls.c", "--data", "3", "--in", "1h"])
+        .ok()
+        .trim()
+        .to_string();
+
+    let table = server.cli(&["ls"]).ok().to_string();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("NAME") && lines[0].contains("NEXT FIRE"),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[1].starts_with(&c), "newest first: {table}");
+    let named = server.cli(&["ls", "--name", "ls.a", "--json"]).json();
+    let ids: Vec<&str> = named["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| t["_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [b.as_str(), a.as_str()]);
+    let page = server.cli(&["ls", "--limit", "1", "--json"]).json();
+    assert_eq!(page["next_offset"].as_i64(), Some(1));
+
+    let paused = server.cli(&["pause", &a]).ok().to_string();
+    assert!(paused.contains("paused"), "{paused}");
+    let listed = server.cli(&["ls", "--status", "paused"]).ok().to_string();
+    assert!(listed.contains(&a) && !listed.contains(&b), "{listed}");
+    let resumed = server.cli(&["resume", &a, "--json"]).json();
+    assert_eq!(resumed["status"], "scheduled");
+
+    let fired = server.cli(&["trigger", &c]).ok().to_string();
+    assert!(fired.starts_with(&format!("fired {c} now")), "{fired}");
+    let history = server.cli(&["history", &c, "--json"]).json();
+    assert_eq!(history["fires"].as_array().map(Vec::len), Some(1));
+    let text = server.cli(&["history", &c]).ok().to_string();
+    assert!(
+        text.starts_with("FIRE TIME") && text.contains("unclaimed"),
+        "{text}"
+    );
+
+    let rm = server.cli(&["rm", &a, &b]).ok().to_string();
+    assert_eq!(rm, format!("deleted {a}\ndeleted {b}\n"));
+    let again = server.cli(&["rm", &a]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(
+        again.stderr.contains(&format!("not found: {a}")),
+        "{again:?}"
+    );
+    assert_eq!(server.cli(&["rm", "-f", &a]).code, 0);
+    let by_name = server.cli(&["rm", "--name", "ls.c", "--json"]).json();
+    assert_eq!(by_name["SucIds"], serde_json::json!([c]));
+    assert_eq!(server.cli(&["ls"]).ok(), "No tasks.\n");
+}
+
+#[test]
+fn dlq_ls_requeue_purge() {
+    let server = TestServer::start(&["--retry-delays", "1s"]);
+    assert_eq!(server.cli(&["dlq", "ls"]).ok(), "No dead letters.\n");
+    // Two deliveries of a message, both failed: it is dead.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let api = taskcenter_client::ApiClient::new(&server.url()).expect("api");
+    let req = taskcenter_client::types::ConsumeRequest {
+        group: Some("g".into()),
+        tags: Some("dlq.t".into()),
+        max: Some(1),
+        wait_ms: Some(0),
+    };
+    rt.block_on(api.consume(&req)).expect("subscribe");
+    let id = server
+        .cli(&["add", "--name", "dlq.t", "--data", "payload"])
+        .ok()
+        .trim()
+        .to_string();
+    rt.block_on(async {
+        let req = taskcenter_client::types::ConsumeRequest {
+            wait_ms: Some(5_000),
+            ..req.clone()
+        };
+        for _ in 0..2 {
+            let got = api.consume(&req).await.expect("consume").messages;
+            assert_eq!(got.len(), 1);
+            api.nack("g", vec![got[0].msgid.clone()], Some(0))
+                .await
+                .expect("nack");
+        }
+    });
+    let listed = server.cli(&["dlq", "ls", "--json"]).json();
+    let dead = listed["dead_letters"].as_array().expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0]["taskid"].as_str(), dead[0]["attempts"].as_i64()),
+        (Some(id.as_str()), Some(2))
+    );
+    let msgid = dead[0]["msgid"].as_str().expect("msgid").to_string();
+    let table = server.cli(&["dlq", "ls", "--group", "g"]).ok().to_string();
+    assert!(
+        table.starts_with("MSGID") && table.contains(&id) && table.contains("payload"),
+        "{table}"
+    );
+
+    assert_eq!(
+        server.cli(&["dlq", "requeue", &msgid]).ok(),
+        "requeued 1 dead letter\n"
+    );
+    let again = server.cli(&["dlq", "requeue", &msgid]);
+    assert_eq!(again.code, 1, "{again:?}");
+    // Back in the queue: the consume command prints it and acks it.
+    let line = server
+        .cli(&["consume", "dlq.t", "--group", "g", "--json", "--count", "1"])
+        .ok()
+        .to_string();
+    let m: Value = serde_json::from_str(line.trim()).expect("json line");
+    assert_eq!(
+        (m["taskid"].as_str(), m["data"].as_str()),
+        (Some(id.as_str()), Some("payload"))
+    );
+    assert_eq!(
+        server.cli(&["dlq", "purge", "--all", "--json"]).json()["count"],
+        0
+    );
+    assert_eq!(
+        server.cli(&["dlq", "purge"]).code,
+        2,
+        "purge needs msgids or --all"
+    );
+}

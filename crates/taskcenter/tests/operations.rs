@@ -1,0 +1,85 @@
+//! Operator-facing behaviour: bearer-token auth, metrics, and per-minute stats with alerts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn a_configured_token_guards_the_api_but_not_health() {
+    let server = Server::start(&["--auth-token", "s3cret"]);
+    let http = reqwest::blocking::Client::new();
+    let add = json!({"name": "guarded", "type": 1, "data": "x"});
+    for prefix in PREFIXES {
+        let resp = http
+            .post(server.url(&format!("{prefix}/task")))
+            .json(&add)
+            .send()
+            .expect("send");
+        assert_eq!(resp.status().as_u16(), 401, "{prefix} without a token");
+        let body: serde_json::Value = resp.json().expect("json error body");
+        assert_error_shape(&body, "401");
+        let wrong = http
+            .post(server.url(&format!("{prefix}/task")))
+            .bearer_auth("nope")
+            .json(&add)
+            .send()
+            .expect("send");
+        assert_eq!(wrong.status().as_u16(), 401, "{prefix} with a wrong token");
+    }
+    let ok = http
+        .post(server.url("/v1/api/task"))
+        .bearer_auth("s3cret")
+        .json(&add)
+        .send()
+        .expect("send");
+    assert_eq!(ok.status().as_u16(), 200);
+    let health = http.get(server.url("/healthz")).send().expect("send");
+    assert_eq!(health.status().as_u16(), 200);
+}
+
+#[test]
+fn metrics_are_prometheus_text_with_queue_and_task_figures() {
+    let server = Server::start(&[]);
+    server.add_task(json!({"name": "m", "type": 1, "data": "1", "start_time": now_s() + 3600}));
+    let text = reqwest::blocking::get(server.url("/metrics"))
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(
+        text.contains("# TYPE taskcenter_tasks_scheduled gauge"),
+        "{text}"
+    );
+    assert!(text.contains("taskcenter_tasks_scheduled 1"), "{text}");
+    assert!(text.contains("taskcenter_dead_letters 0"), "{text}");
+}
+
+#[test]
+fn stat_counts_fires_per_name_and_alerts_cross_the_seed_thresholds() {
+    let server = Server::start_with_config("name_alert_count = 2\ntotal_alert_count = 3\n", &[]);
+    // The counters are per calendar minute: keep all four fires inside one.
+    if now_ms() % 60_000 > 45_000 {
+        sleep_until_ms(now_ms() - now_ms() % 60_000 + 60_000);
+    }
+    for i in 0..3 {
+        server.add_task(json!({"name": "hot", "type": 1, "data": format!("{i}")}));
+    }
+    server.add_task(json!({"name": "cold", "type": 1, "data": "c"}));
+    wait_for(Duration::from_secs(5), "stat to count 4 fires", || {
+        let (status, stat) = server.get("/v1/api/task/stat");
+        status == 200 && stat["total"].as_i64() == Some(4)
+    });
+    let (_, stat) = server.get("/v1/api/task/stat");
+    assert_eq!(stat["names"]["hot"], 3);
+    assert_eq!(stat["names"]["cold"], 1);
+    let log = server.log_tail(200);
+    assert!(log.contains("NAME_TOO_MANY_TASK"), "{log}");
+    assert!(log.contains("TOTAL_TOO_MANY_TASK"), "{log}");
+    let metrics = reqwest::blocking::get(server.url("/metrics"))
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(metrics.contains("taskcenter_alerts_total 2"), "{metrics}");
+}
