@@ -19,3 +19,6 @@ pub use model::*;
 pub use open::open;
 pub use replicas::{Background, ReplicaConfig, Replicated, Signal};
 pub use traits::{QueueStore, Store, TaskStore};
+
+#[cfg(test)]
+mod fixtures;

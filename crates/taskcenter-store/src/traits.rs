@@ -52,6 +52,12 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Number of tasks per status `(scheduled, paused, finished)`.
     async fn task_counts(&self) -> Result<(i64, i64, i64), StoreError>;
 
+    /// Whether the store answers now, for readiness probes: must stay cheap with
+    /// millions of tasks, as probes come every few seconds.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.task_counts().await.map(|_| ())
+    }
+
     /// The replica split of a store several processes share (optional power, see
     /// [`crate::replicas`]); `None`, the default, when this process fires every task.
     fn replicas(&self) -> Option<&dyn Replicated> {

@@ -20,7 +20,7 @@ pub async fn healthz() -> Json<Value> {
 /// Ready when the store answers.
 pub async fn readyz(State(svc): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
     svc.store
-        .task_counts()
+        .ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(Json(json!({"status": "ready"})))

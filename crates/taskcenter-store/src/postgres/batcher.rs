@@ -130,32 +130,10 @@ mod tests {
 
     fn job(n: usize, dedup: bool) -> Job {
         let (reply, _) = oneshot::channel();
-        let task = |i: usize| {
-            let mut bytes = [0u8; 12];
-            bytes[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            taskcenter_core::Task {
-                id: taskcenter_core::TaskId::from_bytes(bytes),
-                name: "t".into(),
-                kind: taskcenter_core::TaskKind::Once,
-                data: String::new(),
-                crontab: String::new(),
-                loop_time: 0,
-                loop_count: 0,
-                start_time: 0,
-                end_time: 0,
-                max_runtime: 60,
-                ack: false,
-                timezone: "UTC".into(),
-                misfire: Default::default(),
-                created_at_ms: 0,
-                status: taskcenter_core::TaskStatus::Scheduled,
-                next_fire_ms: Some(0),
-                fire_count: 0,
-                version: 0,
-            }
-        };
         Job {
-            tasks: (0..n).map(task).collect(),
+            tasks: (0..n as u64)
+                .map(|i| crate::fixtures::once_task(i, "t", ""))
+                .collect(),
             dedup,
             reply,
         }

@@ -67,6 +67,11 @@ impl TaskStore for PgStore {
         tasks::counts(&self.shared).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.shared.pool.get().await?;
+        conn.query("SELECT 1", &[]).await.map(|_| ())
+    }
+
     fn replicas(&self) -> Option<&dyn Replicated> {
         Some(self)
     }

@@ -22,6 +22,7 @@ mod counts;
 mod dead;
 mod error;
 mod fires;
+mod intake;
 mod queue;
 mod rows;
 mod store;
@@ -76,6 +77,7 @@ impl Default for SqliteOptions {
 /// closes the file and waits for that (briefly blocking the dropping thread).
 pub struct SqliteStore {
     writer: Writer,
+    intake: intake::Intake,
     readers: Arc<ReadPool>,
 }
 
@@ -119,7 +121,11 @@ impl SqliteStore {
             options,
             idle: Mutex::new(Vec::new()),
         });
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            intake: intake::Intake::default(),
+            readers,
+        })
     }
 
     /// Runs `work` on a read connection on the blocking pool.

@@ -22,8 +22,7 @@ impl TaskStore for SqliteStore {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(move |conn| tasks::insert(conn, &tasks, dedup))
-            .await
+        self.intake.insert(&self.writer, tasks, dedup).await
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {

@@ -9,56 +9,56 @@ use super::rows::{
 };
 use crate::model::{InsertOutcome, TaskFilter};
 
-/// Inserts tasks in order; with `dedup`, a live task with the same `(name, data)`
-/// (possibly inserted earlier in this batch) is answered instead.
-pub(crate) fn insert(
+/// Inserts the tasks of several adds in order, each add with its own `dedup` flag; with
+/// it, a live task with the same `(name, data)` (possibly inserted earlier in this call)
+/// is answered instead. One call per group commit keeps the counters' row and the
+/// statement journal to one write each, however many adds it carries.
+pub(crate) fn insert<'a>(
     conn: &Connection,
-    tasks: &[Task],
-    dedup: bool,
-) -> rusqlite::Result<Vec<InsertOutcome>> {
-    let mut out = Vec::with_capacity(tasks.len());
+    adds: impl IntoIterator<Item = (&'a [Task], bool)>,
+) -> rusqlite::Result<Vec<Vec<InsertOutcome>>> {
     let mut tally = Tally::default();
-    for task in tasks {
-        let hash = dedup_hash(&task.name, &task.data);
-        if dedup && let Some(id) = find_live(conn, hash, &task.name, &task.data)? {
-            out.push(InsertOutcome::Existing(id));
-            continue;
+    let mut answers = Vec::new();
+    for (tasks, dedup) in adds {
+        let mut out = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            out.push(insert_one(conn, task, dedup, &mut tally)?);
         }
-        conn.prepare_cached(
-            "INSERT INTO tasks (id, name, kind, crontab, loop_time, loop_count, start_time, \
-             end_time, max_runtime, ack, timezone, misfire, created_at_ms, status, \
-             next_fire_ms, fire_count, version, dedup_hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17, ?18)",
-        )?
-        .execute(params![
-            &task.id.as_bytes()[..],
-            task.name,
-            task.kind.code(),
-            task.crontab,
-            task.loop_time,
-            task.loop_count,
-            task.start_time,
-            task.end_time,
-            task.max_runtime,
-            task.ack,
-            task.timezone,
-            task.misfire.as_str(),
-            task.created_at_ms,
-            status_code(task.status),
-            task.next_fire_ms,
-            task.fire_count,
-            task.version,
-            hash,
-        ])?;
-        let rid = conn.last_insert_rowid();
-        conn.prepare_cached("INSERT INTO task_payloads (rid, data) VALUES (?1, ?2)")?
-            .execute(params![rid, task.data])?;
-        tally.task_in(status_code(task.status));
-        out.push(InsertOutcome::Created(task.id));
+        answers.push(out);
     }
     tally.apply(conn)?;
-    Ok(out)
+    Ok(answers)
+}
+
+fn insert_one(
+    conn: &Connection,
+    task: &Task,
+    dedup: bool,
+    tally: &mut Tally,
+) -> rusqlite::Result<InsertOutcome> {
+    let hash = dedup_hash(&task.name, &task.data);
+    if dedup && let Some(id) = find_live(conn, hash, &task.name, &task.data)? {
+        return Ok(InsertOutcome::Existing(id));
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO tasks (id, name, kind, crontab, loop_time, loop_count, start_time, \
+         end_time, max_runtime, ack, timezone, misfire, created_at_ms, status, \
+         next_fire_ms, fire_count, version, dedup_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+         ?17, ?18)",
+    )?;
+    write_row(
+        &mut insert,
+        &&task.id.as_bytes()[..],
+        task,
+        task.version,
+        hash,
+    )?;
+    let rid = conn.last_insert_rowid();
+    conn.prepare_cached("INSERT INTO task_payloads (rid, data) VALUES (?1, ?2)")?
+        .execute(params![rid, task.data])?;
+    tally.task_in(status_code(task.status));
+    Ok(InsertOutcome::Created(task.id))
 }
 
 /// A live task with this `(name, data)`: an index probe on the hash, confirmed on the
@@ -120,15 +120,34 @@ pub(crate) fn replace(conn: &Connection, task: &Task, expected: i64) -> rusqlite
         return Ok(false);
     };
     let new_status = status_code(task.status);
-    conn.prepare_cached(
+    let mut update = conn.prepare_cached(
         "UPDATE tasks SET name = ?2, kind = ?3, crontab = ?4, loop_time = ?5, \
          loop_count = ?6, start_time = ?7, end_time = ?8, max_runtime = ?9, ack = ?10, \
          timezone = ?11, misfire = ?12, created_at_ms = ?13, status = ?14, \
          next_fire_ms = ?15, fire_count = ?16, version = ?17, dedup_hash = ?18 \
          WHERE rid = ?1",
-    )?
-    .execute(params![
-        rid,
+    )?;
+    let hash = dedup_hash(&task.name, &task.data);
+    write_row(&mut update, &rid, task, expected + 1, hash)?;
+    conn.prepare_cached("UPDATE task_payloads SET data = ?2 WHERE rid = ?1 AND data <> ?2")?
+        .execute(params![rid, task.data])?;
+    let mut tally = Tally::default();
+    tally.task_moved(old_status, new_status);
+    tally.apply(conn)?;
+    Ok(true)
+}
+
+/// Binds a task row as the INSERT and the UPDATE above number it: `?1` is the row's key
+/// (the id for an insert, the rowid for an update), `?2..?18` the columns.
+fn write_row(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    key: &dyn rusqlite::ToSql,
+    task: &Task,
+    version: i64,
+    hash: i64,
+) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        key,
         task.name,
         task.kind.code(),
         task.crontab,
@@ -141,18 +160,12 @@ pub(crate) fn replace(conn: &Connection, task: &Task, expected: i64) -> rusqlite
         task.timezone,
         task.misfire.as_str(),
         task.created_at_ms,
-        new_status,
+        status_code(task.status),
         task.next_fire_ms,
         task.fire_count,
-        expected + 1,
-        dedup_hash(&task.name, &task.data),
-    ])?;
-    conn.prepare_cached("UPDATE task_payloads SET data = ?2 WHERE rid = ?1 AND data <> ?2")?
-        .execute(params![rid, task.data])?;
-    let mut tally = Tally::default();
-    tally.task_moved(old_status, new_status);
-    tally.apply(conn)?;
-    Ok(true)
+        version,
+        hash,
+    ])
 }
 
 /// `(rid, status)` of a task that is not deleted (and has version `version` if given).

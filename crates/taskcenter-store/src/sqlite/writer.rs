@@ -32,30 +32,29 @@ trait QueuedJob: Send {
     fn fail(self: Box<Self>, err: StoreError);
 }
 
-/// A closure and the channel its caller waits on.
-struct Work<T, F> {
+/// A closure and what to do with its result once the commit outcome is known.
+struct Work<T, F, D> {
     work: F,
-    reply: oneshot::Sender<Result<T, StoreError>>,
+    done: D,
+    _result: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T, F> QueuedJob for Work<T, F>
+impl<T, F, D> QueuedJob for Work<T, F, D>
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    D: FnOnce(Result<T, StoreError>) + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
-        let Self { work, reply } = *self;
+        let Self { work, done, .. } = *self;
         let result = work(conn).map_err(map_err);
         let ok = result.is_ok();
-        let answer: Reply = Box::new(move |commit| {
-            // The caller may have given up waiting; nothing to do then.
-            let _ = reply.send(commit.and(result));
-        });
+        let answer: Reply = Box::new(move |commit| done(commit.and(result)));
         (ok, answer)
     }
 
     fn fail(self: Box<Self>, err: StoreError) {
-        let _ = self.reply.send(Err(err));
+        (self.done)(Err(err));
     }
 }
 
@@ -96,16 +95,38 @@ impl Writer {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(Work { work, reply });
-        let sender = self
-            .jobs
-            .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("sqlite writer is shut down".into()))?;
-        sender
-            .send(job)
-            .map_err(|_| StoreError::Unavailable("sqlite writer has stopped".into()))?;
+        self.submit(work, move |result| {
+            // The caller may have given up waiting; nothing to do then.
+            let _ = reply.send(result);
+        });
         rx.await
             .map_err(|_| StoreError::Internal("sqlite write job was dropped (panic?)".into()))?
+    }
+
+    /// Queues `work` for the next group commit and calls `done` on the writer thread
+    /// with its result once that commit's outcome is known (or at once, if the writer is
+    /// gone). For jobs that answer several callers: no caller's future has to survive
+    /// for the others to hear back.
+    pub(crate) fn submit<T, F, D>(&self, work: F, done: D)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        D: FnOnce(Result<T, StoreError>) + Send + 'static,
+    {
+        let job: Job = Box::new(Work {
+            work,
+            done,
+            _result: std::marker::PhantomData,
+        });
+        let Some(sender) = self.jobs.as_ref() else {
+            job.fail(StoreError::Unavailable("sqlite writer is shut down".into()));
+            return;
+        };
+        if let Err(unsent) = sender.send(job) {
+            unsent
+                .0
+                .fail(StoreError::Unavailable("sqlite writer has stopped".into()));
+        }
     }
 }
 
