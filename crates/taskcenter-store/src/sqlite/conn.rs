@@ -10,7 +10,10 @@ use super::error::bad_value;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 /// Append new files here, never edit a released one.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_list_by_rowid.sql"),
+];
 
 /// Opens the write connection: WAL, the configured fsync level, the schema up to date.
 pub(crate) fn open_writer(path: &Path, opts: &SqliteOptions) -> rusqlite::Result<Connection> {

@@ -17,13 +17,19 @@ fn plan(conn: &Connection, sql: &str) -> String {
         .join("; ")
 }
 
-fn fresh() -> (Connection, std::path::PathBuf) {
+/// A new empty directory for one test's database.
+fn temp_dir(label: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
-        "taskcenter-plan-{}-{}",
+        "taskcenter-{label}-{}-{}",
         std::process::id(),
         unique_suffix()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn fresh() -> (Connection, std::path::PathBuf) {
+    let dir = temp_dir("plan");
     let path = dir.join("plan.db");
     let conn = open_writer(&path, &SqliteOptions::default()).expect("open");
     (conn, dir)
@@ -39,7 +45,7 @@ fn unique_suffix() -> u128 {
 #[test]
 fn hot_statements_use_indexes() {
     let (conn, dir) = fresh();
-    assert_eq!(schema_version(&conn).expect("version"), 1);
+    assert_eq!(schema_version(&conn).expect("version"), 2);
     let cases = [
         (
             "SELECT t.rid FROM tasks t WHERE t.status = 0 AND t.next_fire_ms <= 5 \
@@ -47,7 +53,7 @@ fn hot_statements_use_indexes() {
             "tasks_due",
         ),
         (
-            "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+            "SELECT t.id FROM tasks t INDEXED BY tasks_dedup JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.dedup_hash = 1 AND t.status < 2 AND t.name = 'a' AND p.data = 'b'",
             "tasks_dedup",
         ),
@@ -83,14 +89,14 @@ fn hot_statements_use_indexes() {
         (
             "SELECT t.id FROM tasks t INDEXED BY tasks_name JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.name = 'a' AND t.status < 3 AND (NULL IS NULL OR t.status = NULL) \
-             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT 10 OFFSET 5",
+             ORDER BY t.rid DESC LIMIT 10 OFFSET 5",
             "tasks_name",
         ),
         (
-            "SELECT t.id FROM tasks t INDEXED BY tasks_created \
+            "SELECT t.id FROM tasks t \
              JOIN task_payloads p ON p.rid = t.rid WHERE t.status < 3 \
-             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT 10 OFFSET 5",
-            "tasks_created",
+             ORDER BY t.rid DESC LIMIT 10 OFFSET 5",
+            "SCAN t",
         ),
         (
             "SELECT d.id FROM deliveries d INDEXED BY deliveries_dead_grp \
@@ -129,7 +135,7 @@ fn hot_statements_are_not_reprepared() {
     let (i, t) = (Value::Integer, |s: &str| Value::Text(s.into()));
     let cases: Vec<(&str, Vec<Vec<Value>>)> = vec![
         (
-            "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+            "SELECT t.id FROM tasks t INDEXED BY tasks_dedup JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.dedup_hash = ?1 AND t.status < 2 AND t.name = ?2 AND p.data = ?3",
             vec![vec![i(1), t("a"), t("b")], vec![i(2), t("c"), t("d")]],
         ),
@@ -160,6 +166,55 @@ fn hot_statements_are_not_reprepared() {
         let n = stmt.get_status(StatementStatus::RePrepare);
         assert_eq!(n, 0, "recompiled on rebinding: {sql}");
     }
+    drop(conn);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A file made by the first schema version is brought up to date when opened, its rows
+/// kept: the creation-time index is gone and the name index holds only the name.
+#[test]
+fn a_version_1_file_is_migrated_on_open() {
+    let dir = temp_dir("migrate");
+    let path = dir.join("v1.db");
+    {
+        let old = Connection::open(&path).expect("open v1");
+        old.execute_batch(super::conn::MIGRATIONS[0])
+            .expect("schema v1");
+        old.pragma_update(None, "user_version", 1).expect("version");
+        old.execute_batch(
+            "INSERT INTO tasks VALUES (1, x'000000000000000000000001', 'a', 0, '', 0, 0, 0, 0, \
+             60, 0, 'UTC', 'coalesce', 5, 0, 100, 0, 0, 7); \
+             INSERT INTO task_payloads VALUES (1, 'd');",
+        )
+        .expect("a v1 row");
+    }
+    let conn = open_writer(&path, &SqliteOptions::default()).expect("open and migrate");
+    assert_eq!(schema_version(&conn).expect("version"), 2);
+    let indexes: Vec<String> = conn
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL")
+        .expect("indexes")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert!(
+        !indexes.iter().any(|sql| sql.contains("tasks_created")),
+        "{indexes:?}"
+    );
+    assert!(
+        indexes
+            .iter()
+            .any(|sql| sql.ends_with("tasks_name ON tasks (name)")),
+        "{indexes:?}"
+    );
+    let rows: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM tasks t JOIN task_payloads p ON p.rid = t.rid",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(rows, 1, "the row survived the migration");
     drop(conn);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -70,7 +70,8 @@ fn find_live(
     data: &str,
 ) -> rusqlite::Result<Option<TaskId>> {
     conn.prepare_cached(
-        "SELECT t.id FROM tasks t JOIN task_payloads p ON p.rid = t.rid \
+        "SELECT t.id FROM tasks t INDEXED BY tasks_dedup \
+         JOIN task_payloads p ON p.rid = t.rid \
          WHERE t.dedup_hash = ?1 AND t.status < 2 AND t.name = ?2 AND p.data = ?3 \
          ORDER BY t.rid LIMIT 1",
     )?
@@ -93,20 +94,20 @@ pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> rusqlite::Result<V
     let status = filter.status.map(status_code);
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
-    // Two shapes so each uses its index: by name, or over all tasks by creation time
-    // (the second leaves ?1 unused).
+    // Newest first is rowid order. Two shapes so each uses its index: by name, or over
+    // the whole table (the second leaves ?1 unused).
     let sql = match filter.name {
         Some(_) => format!(
             "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_name \
              JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.name = ?1 AND t.status < 3 AND (?2 IS NULL OR t.status = ?2) \
-             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT ?3 OFFSET ?4"
+             ORDER BY t.rid DESC LIMIT ?3 OFFSET ?4"
         ),
         None => format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_created \
+            "SELECT {TASK_COLUMNS} FROM tasks t \
              JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.status < 3 AND (?2 IS NULL OR t.status = ?2) \
-             ORDER BY t.created_at_ms DESC, t.rid DESC LIMIT ?3 OFFSET ?4"
+             ORDER BY t.rid DESC LIMIT ?3 OFFSET ?4"
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -44,14 +44,14 @@ pub async fn insert_and_get(store: Arc<dyn Store>) {
     );
 }
 
-/// Name and status filters, newest first, limit and offset.
+/// Name and status filters, newest (last added) first, limit and offset.
 pub async fn list_filters_and_orders(store: Arc<dyn Store>) {
     put(
         &*store,
         vec![
             task(1, "a", "1"),
-            task(3, "a", "3"),
             task(2, "b", "2"),
+            task(3, "a", "3"),
             with_status(task(4, "a", "4"), TaskStatus::Paused),
         ],
     )
