@@ -40,6 +40,9 @@ pub struct ServerConfig {
     /// Shard lease time on a store shared by replicas: a dead replica's shards are taken
     /// over within it.
     pub shard_lease_ms: i64,
+    /// How long the history of a fire whose messages are all acked or cancelled is kept
+    /// (with finished and deleted tasks left without history); 0 keeps everything.
+    pub retention_ms: i64,
 }
 
 /// The default listen address (SPEC §8).
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             alert_webhook: None,
             auth_token: None,
             shard_lease_ms: 10_000,
+            retention_ms: 7 * 24 * 3_600_000,
         }
     }
 }

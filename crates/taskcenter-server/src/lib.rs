@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod janitor;
 pub mod queue;
 pub mod serve;
 pub mod service;

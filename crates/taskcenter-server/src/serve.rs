@@ -17,6 +17,7 @@ use crate::alerts::AlertSink;
 use crate::config::ServerConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::http::router;
+use crate::janitor::Janitor;
 use crate::queue::Queue;
 use crate::service::{Service, announce_fires};
 use crate::stats::MinuteStats;
@@ -81,6 +82,10 @@ pub async fn serve(
     );
     let engine_stop = CancellationToken::new();
     let engine_task = tokio::spawn(engine.clone().run(engine_stop.clone()));
+    let janitor_task = (config.retention_ms > 0).then(|| {
+        let janitor = Janitor::new(store.clone(), clock.clone(), config.retention_ms);
+        tokio::spawn(janitor.run(engine_stop.clone()))
+    });
     let svc = Arc::new(Service::new(
         store, clock, engine, queue, stats, alerts, config,
     ));
@@ -94,6 +99,11 @@ pub async fn serve(
     engine_stop.cancel();
     if let Err(e) = engine_task.await {
         tracing::error!(error = %e, "engine task failed");
+    }
+    if let Some(task) = janitor_task
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "janitor task failed");
     }
     for (component, task) in store_loops {
         component.shutdown();

@@ -240,5 +240,18 @@ pub struct QueueCounts {
     pub unclaimed: i64,
 }
 
+/// What one call of [`crate::TaskStore::purge_history`] forgot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Fires forgotten.
+    pub fires: u64,
+    /// Their deliveries, all acked or cancelled.
+    pub deliveries: u64,
+    /// Finished or deleted tasks left with no fire, forgotten with them.
+    pub tasks: u64,
+    /// The sweep stopped at `max_fires` with older history left: call again.
+    pub more: bool,
+}
+
 /// A task together with everything the engine needs to fire it.
 pub type DueTask = Task;

@@ -6,7 +6,7 @@ use taskcenter_core::{TagFilter, Task, TaskId};
 use crate::error::StoreError;
 use crate::model::{
     DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, QueueCounts, TaskFilter,
+    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
 };
 use crate::replicas::Replicated;
 
@@ -25,7 +25,7 @@ pub trait TaskStore: Send + Sync + 'static {
     /// One task, `None` if unknown or deleted.
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Tasks matching the filter, newest `created_at` first.
+    /// Tasks matching the filter, newest (last added) first.
     async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, StoreError>;
 
     /// Replaces a task if its stored version is `expected_version`; the stored version
@@ -51,6 +51,17 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Number of tasks per status `(scheduled, paused, finished)`.
     async fn task_counts(&self) -> Result<(i64, i64, i64), StoreError>;
+
+    /// Forgets history past its retention, oldest first: fires published before
+    /// `before_ms` whose every delivery is acked or cancelled (a fire with a message still
+    /// queued, leased or dead stays), their deliveries, and the finished or deleted tasks
+    /// that this leaves with no fire. At most `max_fires` fires per call, each call one
+    /// short commit, so firing and consuming go on between calls.
+    async fn purge_history(
+        &self,
+        before_ms: i64,
+        max_fires: usize,
+    ) -> Result<PurgeReport, StoreError>;
 
     /// Whether the store answers now, for readiness probes: must stay cheap with
     /// millions of tasks, as probes come every few seconds.

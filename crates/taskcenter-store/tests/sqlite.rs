@@ -127,6 +127,7 @@ sqlite_suite! {
         empty_ladder_delivers_once,
         dead_letters_list_requeue_purge,
         delete_cancels_deliveries,
+        purge_forgets_only_finished_history,
         concurrent_inserts,
         concurrent_dedup_creates_once,
         concurrent_fires_and_leases,

@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// Replicas on PostgreSQL: a dead replica's shards are taken over within this, e.g. 10s.
     #[arg(long, env = "TASKCENTER_SHARD_LEASE")]
     pub shard_lease: Option<String>,
+    /// How long to keep the history of fires whose messages are all done, e.g. 7d
+    /// [default: 7d; 0 keeps everything].
+    #[arg(long, env = "TASKCENTER_RETENTION")]
+    pub retention: Option<String>,
 }
 
 #[derive(Debug, Args)]

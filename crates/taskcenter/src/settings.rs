@@ -27,6 +27,7 @@ struct FileConfig {
     misfire_grace: Option<String>,
     fire_ahead: Option<String>,
     shard_lease: Option<String>,
+    retention: Option<String>,
     default_timezone: Option<String>,
     default_max_runtime: Option<i64>,
     name_alert_count: Option<i64>,
@@ -116,6 +117,9 @@ pub fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         if c.shard_lease_ms < 300 {
             bail!("shard_lease must be at least 300ms");
         }
+    }
+    if let Some(keep) = args.retention.as_ref().or(file.retention.as_ref()) {
+        c.retention_ms = duration("retention", keep)?;
     }
     if let Some(tz) = file.default_timezone {
         c.limits.default_timezone = tz;

@@ -83,3 +83,39 @@ fn stat_counts_fires_per_name_and_alerts_cross_the_seed_thresholds() {
         .expect("text");
     assert!(metrics.contains("taskcenter_alerts_total 2"), "{metrics}");
 }
+
+#[test]
+fn history_past_the_retention_is_forgotten_and_open_messages_are_kept() {
+    let server = Server::start(&["--retention", "1s"]);
+    server.subscribe("ret", "ret");
+    let done = server.add_task(json!({"name": "ret", "type": 1, "data": "acked"}));
+    // No group subscribes to this tag: its message waits, so its history must stay.
+    let open = server.add_task(json!({"name": "ret.open", "type": 1, "data": "waiting"}));
+    let msgs = server.consume("ret", "ret", 10, 5_000);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    server.ack("ret", &msgids(&msgs));
+    assert_eq!(
+        server.task(&done).0,
+        200,
+        "kept until the retention has passed"
+    );
+
+    wait_for(
+        Duration::from_secs(15),
+        "the acked task to be forgotten",
+        || server.task(&done).0 == 404,
+    );
+    let (status, history) = server.get(&format!("/v1/api/task-history?taskid={done}"));
+    assert!(
+        status == 404 || history["fires"].as_array().is_some_and(Vec::is_empty),
+        "{status} {history}"
+    );
+    let (status, history) = server.get(&format!("/v1/api/task-history?taskid={open}"));
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history["fires"].as_array().map(Vec::len),
+        Some(1),
+        "a fire whose message nobody consumed yet is kept: {history}"
+    );
+    assert_eq!(server.task(&open).0, 200);
+}

@@ -36,6 +36,7 @@ mod placement;
 mod pool;
 mod queue;
 mod replicated;
+mod retention;
 mod rows;
 mod store;
 mod tasks;
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     pub(crate) keeper_poke: Notify,
     /// Adds waiting for the next group transaction.
     pub(crate) inserts: batcher::Batcher,
+    /// Where this replica's retention sweep goes on (a delivery id; 0 = from the bottom).
+    pub(crate) purge_cursor: std::sync::Mutex<i64>,
 }
 
 impl PgStore {
@@ -134,6 +137,7 @@ impl PgStore {
                 joined: OnceLock::new(),
                 keeper_poke: Notify::new(),
                 inserts: batcher::Batcher::default(),
+                purge_cursor: std::sync::Mutex::new(0),
             }),
         })
     }

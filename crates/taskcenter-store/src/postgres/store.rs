@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use taskcenter_core::{TagFilter, Task, TaskId};
 
-use super::{PgStore, batcher, dead, fires, queue, tasks};
+use super::{PgStore, batcher, dead, fires, queue, retention, tasks};
 use crate::error::StoreError;
 use crate::model::{
     DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, QueueCounts, TaskFilter,
+    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
 };
 use crate::replicas::Replicated;
 use crate::traits::{QueueStore, TaskStore};
@@ -23,6 +23,14 @@ impl TaskStore for PgStore {
             return Ok(Vec::new());
         }
         batcher::insert(&self.shared, tasks, dedup).await
+    }
+
+    async fn purge_history(
+        &self,
+        before_ms: i64,
+        max_fires: usize,
+    ) -> Result<PurgeReport, StoreError> {
+        retention::purge(&self.shared, before_ms, max_fires).await
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {

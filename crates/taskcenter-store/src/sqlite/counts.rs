@@ -49,16 +49,21 @@ impl Tally {
         }
     }
 
+    /// A task with status code `code` was removed for good.
+    pub(crate) fn task_out(&mut self, code: i64) {
+        if let Some(n) = usize::try_from(code)
+            .ok()
+            .and_then(|i| self.tasks.get_mut(i))
+        {
+            *n -= 1;
+        }
+    }
+
     /// A task moved between status codes.
     pub(crate) fn task_moved(&mut self, from: i64, to: i64) {
         if from != to {
             self.task_in(to);
-            if let Some(n) = usize::try_from(from)
-                .ok()
-                .and_then(|i| self.tasks.get_mut(i))
-            {
-                *n -= 1;
-            }
+            self.task_out(from);
         }
     }
 

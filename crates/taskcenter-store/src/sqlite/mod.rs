@@ -24,6 +24,7 @@ mod error;
 mod fires;
 mod intake;
 mod queue;
+mod retention;
 mod rows;
 mod store;
 mod tasks;
@@ -78,6 +79,8 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     writer: Writer,
     intake: intake::Intake,
+    /// Where the retention sweep goes on (a delivery id; 0 = from the bottom).
+    purge_cursor: Arc<Mutex<i64>>,
     readers: Arc<ReadPool>,
 }
 
@@ -124,6 +127,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             intake: intake::Intake::default(),
+            purge_cursor: Arc::default(),
             readers,
         })
     }

@@ -4,11 +4,13 @@
 use async_trait::async_trait;
 use taskcenter_core::{TagFilter, Task, TaskId};
 
-use super::{SqliteStore, dead, fires, queue, tasks};
+use std::sync::{Arc, PoisonError};
+
+use super::{SqliteStore, dead, fires, queue, retention, tasks};
 use crate::error::StoreError;
 use crate::model::{
     DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, QueueCounts, TaskFilter,
+    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
 };
 use crate::traits::{QueueStore, TaskStore};
 
@@ -23,6 +25,25 @@ impl TaskStore for SqliteStore {
             return Ok(Vec::new());
         }
         self.intake.insert(&self.writer, tasks, dedup).await
+    }
+
+    async fn purge_history(
+        &self,
+        before_ms: i64,
+        max_fires: usize,
+    ) -> Result<PurgeReport, StoreError> {
+        let cursor = Arc::clone(&self.purge_cursor);
+        self.write(move |conn| {
+            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            let start = *cursor;
+            let report = retention::purge(conn, &mut cursor, before_ms, max_fires);
+            if report.is_err() {
+                // Rolled back: the next step walks the same deliveries again.
+                *cursor = start;
+            }
+            report
+        })
+        .await
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {

@@ -11,6 +11,7 @@ mod dead;
 mod dedup;
 mod fires;
 mod queue;
+mod retention;
 mod retry;
 mod tasks;
 
@@ -24,7 +25,9 @@ use taskcenter_store::{
 
 // Each backend's test file uses all of these; the throughput test only the helpers.
 #[allow(unused_imports)]
-pub use self::{ack::*, concurrency::*, dead::*, dedup::*, fires::*, queue::*, retry::*, tasks::*};
+pub use self::{
+    ack::*, concurrency::*, dead::*, dedup::*, fires::*, queue::*, retention::*, retry::*, tasks::*,
+};
 
 /// An arbitrary fixed instant (2023-11-14T22:13:20Z) the tests count from.
 pub const T0: i64 = 1_700_000_000_000;
