@@ -134,3 +134,42 @@ sqlite_suite! {
     ],
     backend: [durable_across_reopen],
 }
+
+/// A task deleted before it ever fired leaves no row; one that fired stays, marked
+/// deleted, for retention to forget with its last fire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_unfired_task_leaves_no_row() {
+    let backend = TempSqlite::new("unfired");
+    let store = backend.open().await;
+    suite::put(
+        &*store,
+        vec![suite::task(1, "a", "1"), suite::task(2, "b", "2")],
+    )
+    .await;
+    suite::fire_at(&*store, suite::id(2), suite::T0 + 100).await;
+    let gone = store
+        .delete_tasks(vec![suite::id(1), suite::id(2)])
+        .await
+        .expect("delete");
+    assert_eq!(gone, vec![suite::id(1), suite::id(2)]);
+    drop(store);
+    let conn = rusqlite::Connection::open(backend.file()).expect("open");
+    let rows: Vec<(i64, i64)> = conn
+        .prepare("SELECT rid, status FROM tasks ORDER BY rid")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(2, 3)],
+        "only the fired task is kept, marked deleted"
+    );
+    let payloads: i64 = conn
+        .query_row("SELECT count(*) FROM task_payloads", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(payloads, 1);
+    drop(conn);
+    backend.check_counters();
+}

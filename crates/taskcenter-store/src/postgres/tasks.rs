@@ -113,6 +113,11 @@ const DELETE_NAME: &str = "UPDATE tasks SET status = 3, version = version + 1 \
 const CANCEL: &str = "UPDATE deliveries SET state = 6 \
      WHERE task_id = ANY($1::bytea[]) AND state IN (0, 1, 2, 3, 7)";
 
+/// Deleted tasks that never fired leave nothing behind; the others stay, marked deleted,
+/// for their dead letters, until retention forgets them with their last fire.
+const FORGET_UNFIRED: &str = "DELETE FROM tasks t WHERE t.id = ANY($1::bytea[]) \
+     AND NOT EXISTS (SELECT 1 FROM fires f WHERE f.task_id = t.id)";
+
 /// Deletes tasks by id; returns, in the order asked, those that existed and were not
 /// deleted yet.
 pub(crate) async fn delete(s: &Shared, ids: &[TaskId]) -> Result<Vec<TaskId>, StoreError> {
@@ -130,6 +135,7 @@ pub(crate) async fn delete(s: &Shared, ids: &[TaskId]) -> Result<Vec<TaskId>, St
     }
     let gone_raw: Vec<&[u8]> = gone.iter().map(|id| &id.as_bytes()[..]).collect();
     tx.execute(CANCEL, &[&gone_raw]).await?;
+    tx.execute(FORGET_UNFIRED, &[&gone_raw]).await?;
     tx.commit().await?;
     let mut seen = std::collections::HashSet::new();
     Ok(ids
@@ -155,6 +161,7 @@ pub(crate) async fn delete_by_name(s: &Shared, name: &str) -> Result<Vec<TaskId>
     gone.sort_unstable();
     let raw: Vec<&[u8]> = gone.iter().map(|(_, id)| &id.as_bytes()[..]).collect();
     tx.execute(CANCEL, &[&raw]).await?;
+    tx.execute(FORGET_UNFIRED, &[&raw]).await?;
     tx.commit().await?;
     Ok(gone.into_iter().map(|(_, id)| id).collect())
 }

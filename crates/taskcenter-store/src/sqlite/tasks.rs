@@ -193,11 +193,26 @@ pub(crate) fn delete(conn: &Connection, ids: &[TaskId]) -> rusqlite::Result<Vec<
         let Some((rid, status)) = live_row(conn, *id, None)? else {
             continue;
         };
-        // Kept, marked deleted: its dead letters still show its payload.
-        conn.prepare_cached("UPDATE tasks SET status = ?2, version = version + 1 WHERE rid = ?1")?
+        let fired = conn
+            .prepare_cached("SELECT 1 FROM fires WHERE task_rid = ?1 LIMIT 1")?
+            .exists([rid])?;
+        if fired {
+            // Kept, marked deleted: its dead letters still show its payload, and
+            // retention forgets it with its last fire.
+            conn.prepare_cached(
+                "UPDATE tasks SET status = ?2, version = version + 1 WHERE rid = ?1",
+            )?
             .execute(params![rid, STATUS_DELETED])?;
-        tally.task_moved(status, STATUS_DELETED);
-        cancel_deliveries(conn, rid, &mut tally)?;
+            tally.task_moved(status, STATUS_DELETED);
+            cancel_deliveries(conn, rid, &mut tally)?;
+        } else {
+            // Never fired: nothing refers to it.
+            conn.prepare_cached("DELETE FROM tasks WHERE rid = ?1")?
+                .execute([rid])?;
+            conn.prepare_cached("DELETE FROM task_payloads WHERE rid = ?1")?
+                .execute([rid])?;
+            tally.task_out(status);
+        }
         deleted.push(*id);
     }
     tally.apply(conn)?;
