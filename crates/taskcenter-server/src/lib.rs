@@ -14,6 +14,7 @@ pub mod queue;
 pub mod serve;
 pub mod service;
 pub mod stats;
+pub mod telemetry;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

@@ -21,6 +21,7 @@ use crate::janitor::Janitor;
 use crate::queue::Queue;
 use crate::service::{Service, announce_fires};
 use crate::stats::MinuteStats;
+use crate::telemetry::Telemetry;
 
 /// Why the service could not run.
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +44,13 @@ pub async fn serve(
     let store = taskcenter_store::open(config.store_url.as_deref(), &config.data_dir).await?;
     let store_loops = start_store_loops(store.as_ref(), &config);
     let stopping = shutdown.child_token();
+    let telemetry = Arc::new(Telemetry::default());
     let queue = Arc::new(Queue::new(
         store.clone(),
         clock.clone(),
         config.delivery.clone(),
         stopping.clone(),
+        telemetry.clone(),
     ));
     let stats = Arc::new(MinuteStats::new(
         config.name_alert_count,
@@ -55,10 +58,16 @@ pub async fn serve(
     ));
     let alerts = Arc::new(AlertSink::new(config.alert_webhook.clone()));
     let on_fire = {
-        let (queue, stats, alerts, clock) =
-            (queue.clone(), stats.clone(), alerts.clone(), clock.clone());
+        let (queue, stats, alerts, clock, telemetry) = (
+            queue.clone(),
+            stats.clone(),
+            alerts.clone(),
+            clock.clone(),
+            telemetry.clone(),
+        );
         Box::new(
             move |task: &taskcenter_core::Task, fires: &[taskcenter_store::FireRef]| {
+                Telemetry::add(&telemetry.fires, fires.len() as u64);
                 announce_fires(
                     &stats,
                     &alerts,
@@ -87,7 +96,7 @@ pub async fn serve(
         tokio::spawn(janitor.run(engine_stop.clone()))
     });
     let svc = Arc::new(Service::new(
-        store, clock, engine, queue, stats, alerts, config,
+        store, clock, engine, queue, stats, alerts, telemetry, config,
     ));
     let addr = listener.local_addr()?;
     tracing::info!("taskcenter ready, listening on {addr}");

@@ -15,6 +15,7 @@ use crate::engine::Engine;
 use crate::error::ApiError;
 use crate::queue::Queue;
 use crate::stats::MinuteStats;
+use crate::telemetry::Telemetry;
 
 /// Most tasks in one batch add.
 pub const MAX_BATCH_ADD: usize = 10_000;
@@ -33,6 +34,8 @@ pub struct Service {
     pub stats: Arc<MinuteStats>,
     /// Alert reporting.
     pub alerts: Arc<AlertSink>,
+    /// Event counters for `/metrics`.
+    pub telemetry: Arc<Telemetry>,
     /// Configuration.
     pub config: ServerConfig,
     ids: IdGenerator,
@@ -60,6 +63,7 @@ impl Service {
         queue: Arc<Queue>,
         stats: Arc<MinuteStats>,
         alerts: Arc<AlertSink>,
+        telemetry: Arc<Telemetry>,
         config: ServerConfig,
     ) -> Self {
         Self {
@@ -69,6 +73,7 @@ impl Service {
             queue,
             stats,
             alerts,
+            telemetry,
             config,
             ids: IdGenerator::new(),
         }

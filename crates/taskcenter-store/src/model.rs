@@ -225,6 +225,19 @@ pub struct TaskFilter {
     pub limit: usize,
     /// Rows to skip.
     pub offset: usize,
+    /// Order of the list.
+    pub order: TaskOrder,
+}
+
+/// How a task list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TaskOrder {
+    /// Last added first.
+    #[default]
+    Newest,
+    /// What fires next: scheduled tasks only (whatever the status filter), soonest next
+    /// fire first, read from the due-time index however many tasks there are.
+    NextFire,
 }
 
 /// Counts for metrics and readiness.

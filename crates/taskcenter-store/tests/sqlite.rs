@@ -101,6 +101,7 @@ sqlite_suite! {
     store: [
         insert_and_get,
         list_filters_and_orders,
+        list_by_next_fire,
         dedup_returns_live_task,
         dedup_within_batch,
         dedup_ignores_finished_and_deleted,

@@ -373,3 +373,25 @@ fn dedup_can_be_switched_off_in_the_config() {
     let b = server.add_task(task);
     assert_ne!(a, b, "with dedup = false every add creates a task");
 }
+
+#[test]
+fn list_by_next_fire_shows_what_fires_next() {
+    let server = Server::start(&[]);
+    let base = now_s() + 3600;
+    let add = |name: &str, at: i64| {
+        server.add_task(json!({"name": name, "type": 1, "data": name, "start_time": at}))
+    };
+    let late = add("late", base + 300);
+    let soon = add("soon", base + 100);
+    let paused = add("paused", base + 50);
+    let mid = add("mid", base + 200);
+    let (status, _) = server.post("/v1/api/pause-task", &json!({"taskid": paused}));
+    assert_eq!(status, 200);
+    let (status, body) = server.get("/v1/api/tasks?order=next_fire");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(task_ids(&body), [soon, mid, late], "{body}");
+    for bad in ["order=next_fire&status=paused", "order=soonest"] {
+        let (status, body) = server.get(&format!("/v1/api/tasks?{bad}"));
+        assert_error(status, &body, 400, bad);
+    }
+}

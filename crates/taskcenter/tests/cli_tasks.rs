@@ -34,15 +34,15 @@ fn ls_get_rm_pause_resume_trigger_history() {
     assert_eq!(lines.len(), 4, "{table}");
     assert!(lines[1].starts_with(&c), "newest first: {table}");
     let named = server.cli(&["ls", "--name", "ls.a", "--json"]).json();
-    let ids: Vec<&str> = named["tasks"]
-        .as_array()
-        .expect("tasks")
-        .iter()
-        .map(|t| t["_id"].as_str().expect("id"))
-        .collect();
-    assert_eq!(ids, [b.as_str(), a.as_str()]);
+    assert_eq!(task_ids(&named), [b.as_str(), a.as_str()]);
     let page = server.cli(&["ls", "--limit", "1", "--json"]).json();
     assert_eq!(page["next_offset"].as_i64(), Some(1));
+    let upcoming = server.cli(&["ls", "--next", "--json"]).json();
+    assert_eq!(
+        task_ids(&upcoming),
+        [a.as_str(), b.as_str(), c.as_str()],
+        "soonest fire first"
+    );
 
     let paused = server.cli(&["pause", &a]).ok().to_string();
     assert!(paused.contains("paused"), "{paused}");
@@ -146,4 +146,10 @@ fn dlq_ls_requeue_purge() {
         2,
         "purge needs msgids or --all"
     );
+}
+
+/// The `_id`s of `ls --json`, in order.
+fn task_ids(list: &Value) -> Vec<&str> {
+    let tasks = list["tasks"].as_array().expect("tasks");
+    tasks.iter().filter_map(|t| t["_id"].as_str()).collect()
 }

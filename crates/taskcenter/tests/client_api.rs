@@ -108,6 +108,26 @@ async fn every_task_call() {
         listed.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(),
         [&added.taskid]
     );
+    let upcoming = ListQuery {
+        next_fire_first: true,
+        ..Default::default()
+    };
+    let upcoming = api.list(&upcoming).await.expect("list by next fire");
+    assert!(
+        upcoming
+            .tasks
+            .iter()
+            .all(|t| t.id != added.taskid && t.status == "scheduled"),
+        "a paused task has no next fire: {:?}",
+        upcoming.tasks
+    );
+    assert!(
+        upcoming
+            .tasks
+            .windows(2)
+            .all(|w| w[0].next_fire_time <= w[1].next_fire_time),
+        "soonest first"
+    );
     assert_eq!(
         api.resume(&added.taskid).await.expect("resume").status,
         "scheduled"

@@ -119,3 +119,45 @@ fn history_past_the_retention_is_forgotten_and_open_messages_are_kept() {
     );
     assert_eq!(server.task(&open).0, 200);
 }
+
+#[test]
+fn metrics_count_fires_retries_nacks_lateness_and_api_latency() {
+    let server = Server::start(&[]);
+    server.subscribe("met", "met");
+    server.add_task(json!({"name": "met", "type": 1, "data": "m"}));
+    let first = server.consume("met", "met", 10, 5_000);
+    assert_eq!(first.len(), 1, "{first:?}");
+    server.nack("met", &msgids(&first), Some(0));
+    let again = server.consume("met", "met", 10, 5_000);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["attempt"], json!(2));
+    server.ack("met", &msgids(&again));
+
+    let text = reqwest::blocking::get(server.url("/metrics"))
+        .expect("metrics")
+        .text()
+        .expect("text");
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .parse()
+            .unwrap_or_else(|e| panic!("{series}: {e}"))
+    };
+    assert_eq!(value("taskcenter_fires_total"), 1.0);
+    assert_eq!(value("taskcenter_deliveries_total"), 2.0);
+    assert_eq!(value("taskcenter_retries_total"), 1.0);
+    assert_eq!(value("taskcenter_nacks_total"), 1.0);
+    assert_eq!(value("taskcenter_publish_errors_total"), 0.0);
+    assert_eq!(value("taskcenter_delivery_lateness_seconds_count"), 1.0);
+    assert!(
+        text.contains("# TYPE taskcenter_delivery_lateness_seconds histogram"),
+        "{text}"
+    );
+    // add, subscribe, nack, ack at least; the two consume long-polls are left out.
+    assert!(value("taskcenter_api_request_duration_seconds_count") >= 3.0);
+    assert_eq!(
+        value("taskcenter_api_request_duration_seconds_bucket{le=\"+Inf\"}"),
+        value("taskcenter_api_request_duration_seconds_count")
+    );
+}

@@ -46,6 +46,8 @@ pub struct ListQuery {
     pub name: Option<String>,
     /// Only tasks in this status: `scheduled`, `paused` or `finished`.
     pub status: Option<String>,
+    /// What fires next first (scheduled tasks only) instead of the last added first.
+    pub next_fire_first: bool,
     /// Which page.
     pub page: Page,
 }
@@ -104,6 +106,9 @@ impl ApiClient {
         }
         if let Some(status) = &query.status {
             q.push(("status", status.clone()));
+        }
+        if query.next_fire_first {
+            q.push(("order", "next_fire".to_string()));
         }
         query.page.push(&mut q);
         self.get_json("tasks", &q).await

@@ -7,7 +7,7 @@
 
 mod timer;
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub struct Engine {
     reload: AtomicBool,
     wake: Notify,
     on_fire: FireHook,
+    /// Firing rounds the store failed (each is retried).
+    failed_rounds: AtomicU64,
 }
 
 impl Engine {
@@ -76,6 +78,7 @@ impl Engine {
             reload: AtomicBool::new(false),
             wake: Notify::new(),
             on_fire,
+            failed_rounds: AtomicU64::new(0),
         })
     }
 
@@ -122,6 +125,11 @@ impl Engine {
         self.reload.store(true, Ordering::Release);
     }
 
+    /// Firing rounds the store failed since start (each was retried).
+    pub fn failed_rounds(&self) -> u64 {
+        self.failed_rounds.load(Ordering::Relaxed)
+    }
+
     /// Number of tasks held in memory.
     pub fn held(&self) -> usize {
         self.timer().len()
@@ -135,6 +143,7 @@ impl Engine {
                 Ok(0) => {}
                 Ok(_) => continue,
                 Err(e) => {
+                    self.failed_rounds.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, "storage failed while firing; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(STORE_RETRY) => {}

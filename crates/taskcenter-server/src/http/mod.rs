@@ -47,7 +47,9 @@ fn api_routes() -> Router<Arc<Service>> {
 /// The whole application.
 pub fn router(svc: Arc<Service>) -> Router {
     let max_body = svc.config.max_body_bytes;
-    let api = api_routes().route_layer(middleware::from_fn_with_state(svc.clone(), require_token));
+    let api = api_routes()
+        .route_layer(middleware::from_fn_with_state(svc.clone(), require_token))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), time_request));
     Router::new()
         .nest("/v1/api", api.clone())
         .nest("/api/v1", api)
@@ -74,6 +76,19 @@ async fn method_not_allowed(req: Request) -> ApiError {
         req.method(),
         req.uri().path()
     ))
+}
+
+/// Records how long each API request took, but for consume long-polls (they wait on
+/// purpose).
+async fn time_request(State(svc): State<Arc<Service>>, req: Request, next: Next) -> Response {
+    let long_poll = req.uri().path().ends_with("/consume");
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    if !long_poll {
+        let us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+        svc.telemetry.api_latency.observe_us(us);
+    }
+    response
 }
 
 /// Checks the bearer token when one is configured.

@@ -80,5 +80,6 @@ pub async fn metrics(State(svc): State<Arc<Service>>) -> Result<impl IntoRespons
         "Alerts raised since start.",
         svc.alerts.raised.load(Ordering::Relaxed) as i64,
     );
+    svc.telemetry.render(svc.engine.failed_rounds(), &mut out);
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -11,7 +11,7 @@ use taskcenter_api::{
     TaskListResponse, TaskObject, TaskSpec, TriggerResponse, UpdateTaskRequest,
 };
 use taskcenter_core::TaskStatus;
-use taskcenter_store::TaskFilter;
+use taskcenter_store::{TaskFilter, TaskOrder};
 
 use super::convert::{history_entry, task_object};
 use super::extract::{JsonBody, Params, decode};
@@ -108,6 +108,7 @@ pub async fn query_by_name(
         status: None,
         limit: params.int("limit", 100, 1, 1000)? as usize,
         offset: params.int("offset", 0, 0, i64::MAX)? as usize,
+        order: TaskOrder::Newest,
     };
     let tasks = svc.list(filter).await?;
     Ok(Json(tasks.iter().map(task_object).collect()))
@@ -120,6 +121,22 @@ pub async fn list(State(svc): Svc, params: Params) -> Result<Json<TaskListRespon
             ApiError::Invalid("status must be scheduled, paused or finished".into())
         })?),
     };
+    let order = match params.0.get("order").map(String::as_str) {
+        None | Some("") | Some("created") => TaskOrder::Newest,
+        Some("next_fire") if matches!(status, None | Some(TaskStatus::Scheduled)) => {
+            TaskOrder::NextFire
+        }
+        Some("next_fire") => {
+            return Err(ApiError::Invalid(
+                "order=next_fire lists scheduled tasks only".into(),
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::Invalid(
+                "order must be created or next_fire".into(),
+            ));
+        }
+    };
     let limit = params.int("limit", 100, 1, 1000)? as usize;
     let offset = params.int("offset", 0, 0, i64::MAX)? as usize;
     let filter = TaskFilter {
@@ -127,6 +144,7 @@ pub async fn list(State(svc): Svc, params: Params) -> Result<Json<TaskListRespon
         status,
         limit,
         offset,
+        order,
     };
     let tasks = svc.list(filter).await?;
     let next_offset = (tasks.len() == limit).then_some(offset + limit);

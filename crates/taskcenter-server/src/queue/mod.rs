@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::instant_at;
 use crate::error::ApiError;
+use crate::telemetry::Telemetry;
 
 /// Longest long-poll a consumer may ask for.
 pub const MAX_WAIT_MS: i64 = 60_000;
@@ -29,6 +30,7 @@ pub struct Queue {
     /// `(group, tags)` pairs already recorded, so a consume is not a write for that.
     subscribed: Mutex<HashSet<(String, String)>>,
     shutdown: CancellationToken,
+    telemetry: Arc<Telemetry>,
 }
 
 /// A consume call, validated.
@@ -51,6 +53,7 @@ impl Queue {
         clock: Arc<dyn Clock>,
         policy: DeliveryPolicy,
         shutdown: CancellationToken,
+        telemetry: Arc<Telemetry>,
     ) -> Self {
         Self {
             store,
@@ -58,6 +61,7 @@ impl Queue {
             policy,
             arrivals: Notify::new(),
             subscribed: Mutex::new(HashSet::new()),
+            telemetry,
             shutdown,
         }
     }
@@ -122,6 +126,7 @@ impl Queue {
             };
             let messages = self.store.lease(req, &self.policy).await?;
             if !messages.is_empty() {
+                self.record(&messages, lease_at);
                 self.hold_until(lease_at).await;
                 return Ok(messages);
             }
@@ -169,6 +174,19 @@ impl Queue {
         Ok(self.store.ack(group, msgids, self.clock.now_ms()).await?)
     }
 
+    /// Counts messages handed out: retries apart, and each first delivery's lateness.
+    fn record(&self, messages: &[Delivery], handed_at: i64) {
+        let t = &self.telemetry;
+        Telemetry::add(&t.deliveries, messages.len() as u64);
+        for m in messages {
+            if m.attempt > 1 {
+                Telemetry::add(&t.redeliveries, 1);
+            } else {
+                t.lateness.observe_ms(handed_at - m.fire_time);
+            }
+        }
+    }
+
     /// Hands messages back for a retry.
     pub async fn nack(
         &self,
@@ -180,6 +198,7 @@ impl Queue {
             .store
             .nack(group, msgids, delay_ms, self.clock.now_ms(), &self.policy)
             .await?;
+        Telemetry::add(&self.telemetry.nacks, done.len() as u64);
         self.notify();
         Ok(done)
     }

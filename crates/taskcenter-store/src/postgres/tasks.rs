@@ -9,7 +9,7 @@ use super::rows::{
     STATUS_DELETED, dedup_hash, get, read_task, shard_of, status_code, task_columns, task_id,
 };
 use crate::error::StoreError;
-use crate::model::TaskFilter;
+use crate::model::{TaskFilter, TaskOrder};
 
 const GET: &str = concat!(
     "SELECT ",
@@ -38,18 +38,26 @@ const LIST_ALL: &str = concat!(
      ORDER BY created_at_ms DESC, id DESC LIMIT $2 OFFSET $3"
 );
 
-/// Tasks by name and/or status, newest first, paged.
+const LIST_NEXT: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    " FROM tasks WHERE status = 0 AND next_fire_ms IS NOT NULL \
+     AND ($1::text IS NULL OR name = $1) ORDER BY next_fire_ms, id LIMIT $2 OFFSET $3"
+);
+
+/// Tasks by name and/or status, newest first (or by next fire), paged.
 pub(crate) async fn list(s: &Shared, filter: &TaskFilter) -> Result<Vec<Task>, StoreError> {
     let status = filter.status.map(status_code);
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
     let mut conn = s.pool.get().await?;
-    let rows = match &filter.name {
-        Some(name) => {
+    let rows = match (filter.order, &filter.name) {
+        (TaskOrder::NextFire, name) => conn.query(LIST_NEXT, &[name, &limit, &offset]).await?,
+        (TaskOrder::Newest, Some(name)) => {
             conn.query(LIST_BY_NAME, &[name, &status, &limit, &offset])
                 .await?
         }
-        None => conn.query(LIST_ALL, &[&status, &limit, &offset]).await?,
+        (TaskOrder::Newest, None) => conn.query(LIST_ALL, &[&status, &limit, &offset]).await?,
     };
     rows.iter().map(read_task).collect()
 }

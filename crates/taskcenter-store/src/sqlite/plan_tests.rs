@@ -48,6 +48,12 @@ fn hot_statements_use_indexes() {
     assert_eq!(schema_version(&conn).expect("version"), 2);
     let cases = [
         (
+            "SELECT t.id FROM tasks t INDEXED BY tasks_due JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.status = 0 AND t.next_fire_ms IS NOT NULL AND (NULL IS NULL OR t.name = NULL) \
+             ORDER BY t.next_fire_ms, t.rid LIMIT 10 OFFSET 5",
+            "tasks_due",
+        ),
+        (
             "SELECT t.rid FROM tasks t WHERE t.status = 0 AND t.next_fire_ms <= 5 \
              ORDER BY t.next_fire_ms, t.rid LIMIT 10",
             "tasks_due",

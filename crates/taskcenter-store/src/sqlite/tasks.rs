@@ -7,7 +7,7 @@ use super::counts::Tally;
 use super::rows::{
     STATUS_DELETED, TASK_COLUMNS, dedup_hash, read_task, state, status_code, task_id,
 };
-use crate::model::{InsertOutcome, TaskFilter};
+use crate::model::{InsertOutcome, TaskFilter, TaskOrder};
 
 /// Inserts the tasks of several adds in order, each add with its own `dedup` flag; with
 /// it, a live task with the same `(name, data)` (possibly inserted earlier in this call)
@@ -94,16 +94,24 @@ pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> rusqlite::Result<V
     let status = filter.status.map(status_code);
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
-    // Newest first is rowid order. Two shapes so each uses its index: by name, or over
-    // the whole table (the second leaves ?1 unused).
-    let sql = match filter.name {
-        Some(_) => format!(
+    // Newest first is rowid order. A shape per index: by next fire (leaves ?2, the status,
+    // unused: only scheduled tasks have one), by name, or over the whole table (leaves ?1
+    // unused).
+    let sql = match (filter.order, &filter.name) {
+        (TaskOrder::NextFire, _) => format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_due \
+             JOIN task_payloads p ON p.rid = t.rid \
+             WHERE t.status = 0 AND t.next_fire_ms IS NOT NULL \
+             AND (?1 IS NULL OR t.name = ?1) \
+             ORDER BY t.next_fire_ms, t.rid LIMIT ?3 OFFSET ?4"
+        ),
+        (TaskOrder::Newest, Some(_)) => format!(
             "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_name \
              JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.name = ?1 AND t.status < 3 AND (?2 IS NULL OR t.status = ?2) \
              ORDER BY t.rid DESC LIMIT ?3 OFFSET ?4"
         ),
-        None => format!(
+        (TaskOrder::Newest, None) => format!(
             "SELECT {TASK_COLUMNS} FROM tasks t \
              JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.status < 3 AND (?2 IS NULL OR t.status = ?2) \

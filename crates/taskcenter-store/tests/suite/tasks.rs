@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use taskcenter_core::{MisfirePolicy, TaskKind, TaskStatus};
-use taskcenter_store::{InsertOutcome, Store, TaskFilter};
+use taskcenter_store::{InsertOutcome, Store, TaskFilter, TaskOrder};
 
 use super::{T0, all_tasks, fire_at, id, put, task, with_status};
 
@@ -235,4 +235,44 @@ pub async fn due_tasks_in_order(store: Arc<dyn Store>) {
     fire_at(&*store, id(2), T0 + 1000).await;
     assert_eq!(due(T0 + 3000, 10).await, vec![id(3), id(1)]);
     assert_eq!(store.task_counts().await.expect("counts"), (4, 1, 2));
+}
+
+/// `TaskOrder::NextFire`: scheduled tasks only, soonest next fire first, by name too.
+pub async fn list_by_next_fire(store: Arc<dyn Store>) {
+    let at = |n: u32, name: &str, next: i64| {
+        let mut t = task(n, name, &n.to_string());
+        t.next_fire_ms = Some(T0 + next);
+        t
+    };
+    put(
+        &*store,
+        vec![
+            at(1, "a", 3_000),
+            at(2, "b", 1_000),
+            at(3, "a", 2_000),
+            with_status(at(4, "a", 500), TaskStatus::Paused),
+            at(5, "a", 4_000),
+        ],
+    )
+    .await;
+    let ids = |tasks: Vec<taskcenter_core::Task>| tasks.iter().map(|t| t.id).collect::<Vec<_>>();
+    let next = TaskFilter {
+        limit: 10,
+        order: TaskOrder::NextFire,
+        ..TaskFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_tasks(next.clone()).await.expect("list")),
+        vec![id(2), id(3), id(1), id(5)]
+    );
+    let of_a = TaskFilter {
+        name: Some("a".into()),
+        limit: 2,
+        offset: 1,
+        ..next
+    };
+    assert_eq!(
+        ids(store.list_tasks(of_a).await.expect("list")),
+        vec![id(1), id(5)]
+    );
 }

@@ -26,6 +26,9 @@ pub struct LsArgs {
     /// Only tasks in this status.
     #[arg(long, value_parser = ["scheduled", "paused", "finished"])]
     pub status: Option<String>,
+    /// What fires next first (scheduled tasks only), instead of the last added first.
+    #[arg(long)]
+    pub next: bool,
     /// Most tasks to show (1-1000).
     #[arg(long, default_value_t = 100)]
     pub limit: usize,
@@ -115,6 +118,7 @@ pub async fn ls(args: LsArgs) -> anyhow::Result<()> {
     let query = ListQuery {
         name: args.name.clone(),
         status: args.status.clone(),
+        next_fire_first: args.next,
         page: Page {
             limit: Some(args.limit),
             offset: Some(args.offset),

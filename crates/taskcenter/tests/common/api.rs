@@ -205,6 +205,16 @@ fn read_response(
     Ok((status, body))
 }
 
+/// The `_id`s of a task list answer (`{"tasks": [...]}`), in order.
+pub fn task_ids(list: &Value) -> Vec<String> {
+    list["tasks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tasks in {list}"))
+        .iter()
+        .map(|t| t["_id"].as_str().expect("_id").to_string())
+        .collect()
+}
+
 pub fn msgids(msgs: &[Value]) -> Vec<String> {
     msgs.iter()
         .map(|m| {

@@ -506,7 +506,7 @@
   async function refreshTimelineData() {
     let tasks;
     try {
-      tasks = (await get('tasks?' + query({ status: 'scheduled', limit: 1000 }))).tasks;
+      tasks = (await get('tasks?' + query({ order: 'next_fire', limit: 1000 }))).tasks;
     } catch (e) {
       return;
     }
