@@ -1,6 +1,6 @@
 //! Task statements: insert with dedup, reads, compare-and-set replace, soft delete.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use taskcenter_core::{Task, TaskId};
 
 use super::counts::Tally;
@@ -18,11 +18,12 @@ pub(crate) fn insert<'a>(
     adds: impl IntoIterator<Item = (&'a [Task], bool)>,
 ) -> rusqlite::Result<Vec<Vec<InsertOutcome>>> {
     let mut tally = Tally::default();
+    let mut statements = InsertStatements::prepare(conn)?;
     let mut answers = Vec::new();
     for (tasks, dedup) in adds {
         let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
-            out.push(insert_one(conn, task, dedup, &mut tally)?);
+            out.push(statements.insert_one(conn, task, dedup, &mut tally)?);
         }
         answers.push(out);
     }
@@ -30,53 +31,65 @@ pub(crate) fn insert<'a>(
     Ok(answers)
 }
 
-fn insert_one(
-    conn: &Connection,
-    task: &Task,
-    dedup: bool,
-    tally: &mut Tally,
-) -> rusqlite::Result<InsertOutcome> {
-    let hash = dedup_hash(&task.name, &task.data);
-    if dedup && let Some(id) = find_live(conn, hash, &task.name, &task.data)? {
-        return Ok(InsertOutcome::Existing(id));
-    }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO tasks (id, name, kind, crontab, loop_time, loop_count, start_time, \
-         end_time, max_runtime, ack, timezone, misfire, created_at_ms, status, \
-         next_fire_ms, fire_count, version, dedup_hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-         ?17, ?18)",
-    )?;
-    write_row(
-        &mut insert,
-        &&task.id.as_bytes()[..],
-        task,
-        task.version,
-        hash,
-    )?;
-    let rid = conn.last_insert_rowid();
-    conn.prepare_cached("INSERT INTO task_payloads (rid, data) VALUES (?1, ?2)")?
-        .execute(params![rid, task.data])?;
-    tally.task_in(status_code(task.status));
-    Ok(InsertOutcome::Created(task.id))
+/// The three statements of an insert, looked up in the statement cache once per call
+/// rather than once per task.
+struct InsertStatements<'c> {
+    find_live: CachedStatement<'c>,
+    task: CachedStatement<'c>,
+    payload: CachedStatement<'c>,
 }
 
-/// A live task with this `(name, data)`: an index probe on the hash, confirmed on the
-/// real values so a collision never merges two tasks.
-fn find_live(
-    conn: &Connection,
-    hash: i64,
-    name: &str,
-    data: &str,
-) -> rusqlite::Result<Option<TaskId>> {
-    conn.prepare_cached(
-        "SELECT t.id FROM tasks t INDEXED BY tasks_dedup \
-         JOIN task_payloads p ON p.rid = t.rid \
-         WHERE t.dedup_hash = ?1 AND t.status < 2 AND t.name = ?2 AND p.data = ?3 \
-         ORDER BY t.rid LIMIT 1",
-    )?
-    .query_row(params![hash, name, data], |row| task_id(row, 0))
-    .optional()
+impl<'c> InsertStatements<'c> {
+    fn prepare(conn: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(Self {
+            // A live task with this `(name, data)`: an index probe on the hash,
+            // confirmed on the real values so a collision never merges two tasks.
+            find_live: conn.prepare_cached(
+                "SELECT t.id FROM tasks t INDEXED BY tasks_dedup \
+                 JOIN task_payloads p ON p.rid = t.rid \
+                 WHERE t.dedup_hash = ?1 AND t.status < 2 AND t.name = ?2 AND p.data = ?3 \
+                 ORDER BY t.rid LIMIT 1",
+            )?,
+            task: conn.prepare_cached(
+                "INSERT INTO tasks (id, name, kind, crontab, loop_time, loop_count, \
+                 start_time, end_time, max_runtime, ack, timezone, misfire, created_at_ms, \
+                 status, next_fire_ms, fire_count, version, dedup_hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+                 ?16, ?17, ?18)",
+            )?,
+            payload: conn
+                .prepare_cached("INSERT INTO task_payloads (rid, data) VALUES (?1, ?2)")?,
+        })
+    }
+
+    fn insert_one(
+        &mut self,
+        conn: &Connection,
+        task: &Task,
+        dedup: bool,
+        tally: &mut Tally,
+    ) -> rusqlite::Result<InsertOutcome> {
+        let hash = dedup_hash(&task.name, &task.data);
+        if dedup
+            && let Some(id) = self
+                .find_live
+                .query_row(params![hash, task.name, task.data], |row| task_id(row, 0))
+                .optional()?
+        {
+            return Ok(InsertOutcome::Existing(id));
+        }
+        write_row(
+            &mut self.task,
+            &&task.id.as_bytes()[..],
+            task,
+            task.version,
+            hash,
+        )?;
+        let rid = conn.last_insert_rowid();
+        self.payload.execute(params![rid, task.data])?;
+        tally.task_in(status_code(task.status));
+        Ok(InsertOutcome::Created(task.id))
+    }
 }
 
 /// One task that is not deleted.
@@ -149,7 +162,7 @@ pub(crate) fn replace(conn: &Connection, task: &Task, expected: i64) -> rusqlite
 /// Binds a task row as the INSERT and the UPDATE above number it: `?1` is the row's key
 /// (the id for an insert, the rowid for an update), `?2..?18` the columns.
 fn write_row(
-    stmt: &mut rusqlite::CachedStatement<'_>,
+    stmt: &mut CachedStatement<'_>,
     key: &dyn rusqlite::ToSql,
     task: &Task,
     version: i64,
