@@ -69,11 +69,8 @@ impl Janitor {
         let before = self.clock.now_ms().saturating_sub(self.retention_ms);
         let mut total = PurgeReport::default();
         loop {
-            let step = self.store.purge_history(before, STEP_FIRES).await?;
-            total.fires += step.fires;
-            total.deliveries += step.deliveries;
-            total.tasks += step.tasks;
-            if !step.more || stop.is_cancelled() {
+            total.add(self.store.purge_history(before, STEP_FIRES).await?);
+            if !total.more || stop.is_cancelled() {
                 return Ok(total);
             }
         }

@@ -266,5 +266,15 @@ pub struct PurgeReport {
     pub more: bool,
 }
 
+impl PurgeReport {
+    /// Adds a step's counts to a sweep's; `more` becomes the step's.
+    pub fn add(&mut self, step: PurgeReport) {
+        self.fires += step.fires;
+        self.deliveries += step.deliveries;
+        self.tasks += step.tasks;
+        self.more = step.more;
+    }
+}
+
 /// A task together with everything the engine needs to fire it.
 pub type DueTask = Task;

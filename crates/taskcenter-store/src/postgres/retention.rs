@@ -9,10 +9,10 @@
 use std::collections::HashSet;
 
 use super::Shared;
-use super::rows::{STATUS_DELETED, get, state, status_code};
+use super::rows::{get, state};
+use super::tasks::FORGET_UNFIRED;
 use crate::error::StoreError;
 use crate::model::PurgeReport;
-use taskcenter_core::TaskStatus;
 
 /// Deliveries read per fire wanted: most fires have one delivery per group.
 const SCAN_PER_FIRE: usize = 4;
@@ -36,10 +36,7 @@ const PURGE_DELIVERIES: &str = "DELETE FROM deliveries d \
      USING unnest($1::bytea[], $2::bigint[]) AS c(task_id, fire_time) \
      WHERE d.task_id = c.task_id AND d.fire_time = c.fire_time";
 
-const PURGE_TASKS: &str = "DELETE FROM tasks t WHERE t.id = ANY($1::bytea[]) \
-     AND t.status IN ($2, $3) AND NOT EXISTS (SELECT 1 FROM fires f WHERE f.task_id = t.id)";
-
-/// One sweep step, as `TaskStore::purge_history`; `cursor` as in the embedded store.
+/// One sweep step, as `TaskStore::purge_history`, from this replica's cursor.
 pub(crate) async fn purge(
     s: &Shared,
     before_ms: i64,
@@ -99,16 +96,7 @@ pub(crate) async fn purge(
             .execute(PURGE_DELIVERIES, &[&gone_tasks, &gone_times])
             .await?;
         gone_tasks.dedup();
-        report.tasks = tx
-            .execute(
-                PURGE_TASKS,
-                &[
-                    &gone_tasks,
-                    &status_code(TaskStatus::Finished),
-                    &STATUS_DELETED,
-                ],
-            )
-            .await?;
+        report.tasks = tx.execute(FORGET_UNFIRED, &[&gone_tasks]).await?;
     }
     tx.commit().await?;
     report.more = more;

@@ -121,10 +121,11 @@ const DELETE_NAME: &str = "UPDATE tasks SET status = 3, version = version + 1 \
 const CANCEL: &str = "UPDATE deliveries SET state = 6 \
      WHERE task_id = ANY($1::bytea[]) AND state IN (0, 1, 2, 3, 7)";
 
-/// Deleted tasks that never fired leave nothing behind; the others stay, marked deleted,
-/// for their dead letters, until retention forgets them with their last fire.
-const FORGET_UNFIRED: &str = "DELETE FROM tasks t WHERE t.id = ANY($1::bytea[]) \
-     AND NOT EXISTS (SELECT 1 FROM fires f WHERE f.task_id = t.id)";
+/// Finished or deleted tasks among `$1` with no fire stored, removed for good: a task
+/// deleted before it ever fired leaves nothing behind, and retention forgets the others
+/// with their last fire (until then their dead letters still show their payload).
+pub(crate) const FORGET_UNFIRED: &str = "DELETE FROM tasks t WHERE t.id = ANY($1::bytea[]) \
+     AND t.status IN (2, 3) AND NOT EXISTS (SELECT 1 FROM fires f WHERE f.task_id = t.id)";
 
 /// Deletes tasks by id; returns, in the order asked, those that existed and were not
 /// deleted yet.

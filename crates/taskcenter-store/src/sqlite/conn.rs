@@ -21,8 +21,8 @@ pub(crate) fn open_writer(path: &Path, opts: &SqliteOptions) -> rusqlite::Result
     conn.busy_timeout(opts.busy_timeout)?;
     // 2 KiB pages for a new file (an existing one keeps its own): each add lands on about
     // two randomly placed index pages (due time, dedup hash), and every page a commit
-    // dirties is written whole to the WAL, so smaller pages halve those bytes. Measured:
-    // +7% single adds, same batch adds, 7% fewer bytes on disk at 1 M tasks.
+    // dirties is written whole to the WAL, so smaller pages halve those bytes. Measured
+    // with 64 single adds in flight: 38.8k -> 42.0k adds/s.
     conn.pragma_update(None, "page_size", 2048)?;
     // WAL lets readers run beside the single writer and makes a commit one sequential
     // append plus one fsync.

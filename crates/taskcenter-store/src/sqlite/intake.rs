@@ -27,7 +27,7 @@ struct PendingAdd {
     reply: oneshot::Sender<Answer>,
 }
 
-/// Adds waiting for the writer, and the replies of those a job has taken.
+/// Adds waiting for the writer's next insert job.
 #[derive(Default)]
 pub(crate) struct Intake {
     waiting: Arc<Mutex<Vec<PendingAdd>>>,
@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn waiting_adds_share_one_job_and_dedup_among_themselves() {
+    async fn adds_waiting_together_each_get_their_answer_and_dedup_among_themselves() {
         let writer = writer("share");
         let intake = Intake::default();
         let stalled = stall(&writer);

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::counts::Tally;
 use super::rows::{STATUS_DELETED, state, status_code};
+use super::tasks;
 use crate::model::PurgeReport;
 use taskcenter_core::TaskStatus;
 
@@ -20,14 +21,14 @@ use taskcenter_core::TaskStatus;
 const SCAN_PER_FIRE: usize = 4;
 
 /// One sweep step: forgets up to `max_fires` fires published before `before_ms`, walking
-/// deliveries above `cursor`. Leaves `cursor` where the next step goes on, or at 0 when
-/// the sweep is through.
+/// deliveries above `cursor`. Answers with the cursor the next step goes on from (0 when
+/// the sweep is through).
 pub(crate) fn purge(
     conn: &Connection,
-    cursor: &mut i64,
+    cursor: i64,
     before_ms: i64,
     max_fires: usize,
-) -> rusqlite::Result<PurgeReport> {
+) -> rusqlite::Result<(PurgeReport, i64)> {
     let scan = max_fires.saturating_mul(SCAN_PER_FIRE).max(64);
     let rows = conn
         .prepare_cached(
@@ -36,7 +37,7 @@ pub(crate) fn purge(
              WHERE d.id > ?1 ORDER BY d.id LIMIT ?2",
         )?
         .query_map(
-            params![*cursor, i64::try_from(scan).unwrap_or(i64::MAX)],
+            params![cursor, i64::try_from(scan).unwrap_or(i64::MAX)],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?
         .collect::<rusqlite::Result<Vec<(i64, i64, i64, i64)>>>()?;
@@ -44,7 +45,7 @@ pub(crate) fn purge(
         more: rows.len() == scan,
         ..PurgeReport::default()
     };
-    let mut last = *cursor;
+    let mut last = cursor;
     let mut visited = HashSet::new();
     let mut emptied = Vec::new();
     for (id, task_rid, fire_time, published_at) in rows {
@@ -66,7 +67,6 @@ pub(crate) fn purge(
             }
         }
     }
-    *cursor = if report.more { last } else { 0 };
     let mut tally = Tally::default();
     for task_rid in emptied {
         if purge_task(conn, task_rid, &mut tally)? {
@@ -74,7 +74,7 @@ pub(crate) fn purge(
         }
     }
     tally.apply(conn)?;
-    Ok(report)
+    Ok((report, if report.more { last } else { 0 }))
 }
 
 /// Deletes the fire and its deliveries if every one of them is acked or cancelled;
@@ -114,26 +114,15 @@ fn purge_fire(conn: &Connection, task_rid: i64, fire_time: i64) -> rusqlite::Res
     Ok(Some(gone as u64))
 }
 
-/// Deletes a finished or deleted task that has no fire left.
+/// Forgets a finished or deleted task that has no fire left.
 fn purge_task(conn: &Connection, task_rid: i64, tally: &mut Tally) -> rusqlite::Result<bool> {
     let status: Option<i64> = conn
         .prepare_cached("SELECT status FROM tasks WHERE rid = ?1")?
         .query_row([task_rid], |row| row.get(0))
         .optional()?;
     let finished = status_code(TaskStatus::Finished);
-    let Some(status) = status.filter(|s| *s == finished || *s == STATUS_DELETED) else {
-        return Ok(false);
-    };
-    let fired = conn
-        .prepare_cached("SELECT 1 FROM fires WHERE task_rid = ?1 LIMIT 1")?
-        .exists([task_rid])?;
-    if fired {
-        return Ok(false);
+    match status.filter(|s| *s == finished || *s == STATUS_DELETED) {
+        Some(status) => tasks::forget_if_unfired(conn, task_rid, status, tally),
+        None => Ok(false),
     }
-    conn.prepare_cached("DELETE FROM tasks WHERE rid = ?1")?
-        .execute([task_rid])?;
-    conn.prepare_cached("DELETE FROM task_payloads WHERE rid = ?1")?
-        .execute([task_rid])?;
-    tally.task_out(status);
-    Ok(true)
 }

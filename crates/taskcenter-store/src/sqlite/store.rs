@@ -35,13 +35,9 @@ impl TaskStore for SqliteStore {
         let cursor = Arc::clone(&self.purge_cursor);
         self.write(move |conn| {
             let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
-            let start = *cursor;
-            let report = retention::purge(conn, &mut cursor, before_ms, max_fires);
-            if report.is_err() {
-                // Rolled back: the next step walks the same deliveries again.
-                *cursor = start;
-            }
-            report
+            let (report, next) = retention::purge(conn, *cursor, before_ms, max_fires)?;
+            *cursor = next;
+            Ok(report)
         })
         .await
     }

@@ -214,30 +214,43 @@ pub(crate) fn delete(conn: &Connection, ids: &[TaskId]) -> rusqlite::Result<Vec<
         let Some((rid, status)) = live_row(conn, *id, None)? else {
             continue;
         };
-        let fired = conn
-            .prepare_cached("SELECT 1 FROM fires WHERE task_rid = ?1 LIMIT 1")?
-            .exists([rid])?;
-        if fired {
-            // Kept, marked deleted: its dead letters still show its payload, and
-            // retention forgets it with its last fire.
+        // Never fired: nothing refers to it, so it goes at once. Otherwise it is kept,
+        // marked deleted: its dead letters still show its payload, and retention forgets
+        // it with its last fire.
+        if !forget_if_unfired(conn, rid, status, &mut tally)? {
             conn.prepare_cached(
                 "UPDATE tasks SET status = ?2, version = version + 1 WHERE rid = ?1",
             )?
             .execute(params![rid, STATUS_DELETED])?;
             tally.task_moved(status, STATUS_DELETED);
             cancel_deliveries(conn, rid, &mut tally)?;
-        } else {
-            // Never fired: nothing refers to it.
-            conn.prepare_cached("DELETE FROM tasks WHERE rid = ?1")?
-                .execute([rid])?;
-            conn.prepare_cached("DELETE FROM task_payloads WHERE rid = ?1")?
-                .execute([rid])?;
-            tally.task_out(status);
         }
         deleted.push(*id);
     }
     tally.apply(conn)?;
     Ok(deleted)
+}
+
+/// Removes the task at `rid` (whose status code is `status`) for good if no fire of it is
+/// stored; answers whether it did.
+pub(crate) fn forget_if_unfired(
+    conn: &Connection,
+    rid: i64,
+    status: i64,
+    tally: &mut Tally,
+) -> rusqlite::Result<bool> {
+    let fired = conn
+        .prepare_cached("SELECT 1 FROM fires WHERE task_rid = ?1 LIMIT 1")?
+        .exists([rid])?;
+    if fired {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM tasks WHERE rid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM task_payloads WHERE rid = ?1")?
+        .execute([rid])?;
+    tally.task_out(status);
+    Ok(true)
 }
 
 /// Deletes every task of a name.

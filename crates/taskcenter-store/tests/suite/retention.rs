@@ -44,11 +44,8 @@ async fn consume(store: &dyn Store, now: i64, ack: &[u32]) {
 async fn sweep(store: &dyn Store, before: i64, step: usize) -> PurgeReport {
     let mut total = PurgeReport::default();
     for _ in 0..1000 {
-        let r = store.purge_history(before, step).await.expect("purge");
-        total.fires += r.fires;
-        total.deliveries += r.deliveries;
-        total.tasks += r.tasks;
-        if !r.more {
+        total.add(store.purge_history(before, step).await.expect("purge"));
+        if !total.more {
             return total;
         }
     }
