@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/replicas.sh [--quick]: adds and fires per second with 1, 2 and 3 taskcenter
-# replicas sharing one PostgreSQL database (issue 5; the BENCHMARKS.md section
+# replicas sharing one PostgreSQL database (the BENCHMARKS.md section
 # "PostgreSQL replicas").
 #
 # Builds the release binary, makes sure PostgreSQL is up (scripts/postgres.sh), then for

@@ -6,9 +6,12 @@
 
 pub mod errors;
 pub mod queue;
+pub mod spec;
 pub mod tasks;
+pub mod watch;
 
 pub use errors::{ErrorBody, ErrorCode};
 pub use queue::*;
-pub use taskcenter_core::TaskSpec;
+pub use spec::TaskSpec;
 pub use tasks::*;
+pub use watch::*;

@@ -56,6 +56,16 @@ pub struct AckRequest {
     /// Messages.
     #[serde(default)]
     pub msgids: Vec<String>,
+    /// The `attempt` of the lease each message came with, in the order of `msgids`
+    /// (optional; must then name one per msgid). Ties the call to that delivery: a late
+    /// ack still acks, a nack from a lease that ran out changes nothing. Without it the
+    /// call is for each message's current delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<i64>>,
+    /// Fires acked end to end (instead of or besides `msgids`): with an external
+    /// publisher, the fires consumers of the broker handled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fire_ids: Vec<String>,
 }
 
 /// `POST /v1/api/nack`.
@@ -70,13 +80,26 @@ pub struct NackRequest {
     /// Retry after this long instead of the ladder's delay.
     #[serde(default)]
     pub delay_ms: Option<i64>,
+    /// The `attempt` of the lease each message came with, in the order of `msgids`
+    /// (optional; must then name one per msgid). Ties the call to that delivery: a late
+    /// ack still acks, a nack from a lease that ran out changes nothing. Without it the
+    /// call is for each message's current delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<i64>>,
+    /// Why the delivery failed, kept with the message for operators (history, dead
+    /// letters); at most 1000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Answer to ack and nack: the msgids the call applied to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckResponse {
-    /// msgids acked or nacked.
+    /// msgids acked (by this call or an earlier one) or given back.
     pub msgids: Vec<String>,
+    /// Fire ids acked (by this call or an earlier one), when the request named fires.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fire_ids: Vec<String>,
 }
 
 /// A dead letter.
@@ -100,6 +123,9 @@ pub struct DeadLetterObject {
     pub attempts: i64,
     /// Unix ms.
     pub died_at: i64,
+    /// Why its last failed delivery failed, as that consumer's nack said.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Dead letters answer.

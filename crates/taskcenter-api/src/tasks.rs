@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::TaskSpec;
 use serde::{Deserialize, Serialize};
-use taskcenter_core::TaskSpec;
 
 /// Answer to an add: the id (an existing one when deduplicated) and the name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,6 +12,15 @@ pub struct AddTaskResponse {
     pub taskid: String,
     /// The task name.
     pub name: String,
+    /// A live task with the same name and data already existed: `taskid` is its id and
+    /// nothing was created. Left out of the body when false, so a new task's answer stays
+    /// `{"taskid", "name"}` as callers of the original service expect.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deduplicated: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// One entry of a batch add's answer, in request order.
@@ -47,7 +56,7 @@ pub struct DeleteByNameRequest {
     pub name: String,
 }
 
-/// The seed's delete answer.
+/// The delete answer, `SucIds` as the original service spelled it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteResponse {
     /// Ids that existed and are now deleted.
@@ -171,8 +180,18 @@ pub struct FireHistoryEntry {
     pub group: Option<String>,
     /// Deliveries so far.
     pub attempts: i64,
-    /// `published`, `leased`, `acked`, `retrying`, `dead`, `cancelled` or `unclaimed`.
+    /// `published`, `leased`, `acked`, `retrying`, `dead`, `cancelled` or `unclaimed`;
+    /// with an external publisher `pending`, `published`, `acked` or `dead`.
     pub state: String,
+    /// The delivery (attempt) whose consumer acked it, once acked.
+    #[serde(default)]
+    pub acked_attempt: Option<i64>,
+    /// Why its last failed delivery failed, as that consumer's nack said.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The external broker's id of the message, once the broker confirmed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_id: Option<String>,
 }
 
 /// History answer.

@@ -64,6 +64,8 @@ impl Api {
         let req = AckRequest {
             group: Some(GROUP.into()),
             msgids,
+            attempts: None,
+            fire_ids: Vec::new(),
         };
         let resp = self
             .http

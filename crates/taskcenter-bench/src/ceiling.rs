@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -24,7 +24,10 @@ pub async fn serve() -> anyhow::Result<()> {
         std::hint::black_box(body);
         ([(CONTENT_TYPE, "application/json")], ANSWER)
     }
-    let app = Router::new().route("/v1/api/task", post(add));
+    // /healthz: what the wrk script asks once every add is out.
+    let app = Router::new()
+        .route("/v1/api/task", post(add))
+        .route("/healthz", get(|| async { "{}" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let mut out = tokio::io::stdout();
     out.write_all(format!("listening on {}\n", listener.local_addr()?).as_bytes())
@@ -36,6 +39,15 @@ pub async fn serve() -> anyhow::Result<()> {
 
 /// Runs W1a's load (`n` single adds, `inflight` at once) against a bare server process.
 pub async fn run(n: usize, inflight: usize) -> anyhow::Result<Value> {
+    let (mut child, url) = spawn().await?;
+    let api = Api::new(&url)?;
+    let added = add_tasks(&api, n, 1, inflight, w1_task(now_s())).await;
+    let _ = child.kill().await;
+    Ok(added.to_json(1, inflight))
+}
+
+/// Starts the bare server as a child process; returns it (killed when dropped) and its URL.
+pub async fn spawn() -> anyhow::Result<(tokio::process::Child, String)> {
     let exe = std::env::current_exe().context("locating taskcenter-bench")?;
     let mut child = Command::new(exe)
         .arg("bare-server")
@@ -51,8 +63,5 @@ pub async fn run(n: usize, inflight: usize) -> anyhow::Result<Value> {
     else {
         bail!("bare server did not start: {line:?}");
     };
-    let api = Api::new(&format!("http://{addr}"))?;
-    let added = add_tasks(&api, n, 1, inflight, w1_task(now_s())).await;
-    let _ = child.kill().await;
-    Ok(added.to_json(1, inflight))
+    Ok((child, format!("http://{addr}")))
 }

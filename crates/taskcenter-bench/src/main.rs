@@ -1,7 +1,8 @@
 //! `taskcenter-bench`: the taskcenter side of `bench/run`. Each workload subcommand starts
 //! its own server (the release binary given by `--bin`) on a fresh data directory under
 //! `--work`, drives it, stops it, and prints one JSON object on stdout; progress goes to
-//! stderr. `report` assembles both sides' objects into the final one (SPEC §8).
+//! stderr. `report` assembles both sides' objects into the final one, whose shape outside
+//! tools rely on: keep it.
 
 mod api;
 mod burst;
@@ -15,6 +16,8 @@ mod precision;
 mod report;
 mod server;
 mod stats;
+mod w5;
+mod wrk;
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +63,28 @@ enum Cmd {
         n: usize,
         #[arg(long, default_value_t = 64)]
         inflight: usize,
+    },
+    /// W1a driven by wrk: `n` single adds, `connections` in flight, then the tasks stored
+    /// are counted in the server's file with sqlite3.
+    W1Wrk {
+        #[command(flatten)]
+        target: Target,
+        /// The wrk Lua script (`bench/wrk/add.lua`).
+        #[arg(long)]
+        script: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
+    /// The wrk load of `w1-wrk` against the bare HTTP server: wrk's ceiling on this machine.
+    CeilingWrk {
+        #[arg(long)]
+        script: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
     },
     /// W2 burst: `n` tasks due at one instant, drained by 1 and then 2 consumer processes.
     W2 {
@@ -118,6 +143,20 @@ enum Cmd {
         #[arg(long, default_value_t = 2000)]
         settle_ms: u64,
     },
+    /// W5 publish burst: `n` once tasks due at one instant, published to each broker, beside
+    /// the broker's own ceiling measured in the same run.
+    W5 {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Time given to the adds before the due instant, ms [default: 5000 + n/10].
+        #[arg(long)]
+        margin_ms: Option<i64>,
+        /// Brokers to publish to.
+        #[arg(long, value_delimiter = ',', default_values_t = w5::BROKERS.map(String::from))]
+        brokers: Vec<String>,
+    },
     /// Assembles `tc-*.json` and `bq-*.json` of a results folder into the final object.
     Report {
         #[arg(long)]
@@ -158,6 +197,39 @@ async fn main() -> anyhow::Result<()> {
             added.to_json(batch, inflight)
         }
         Cmd::Ceiling { n, inflight } => ceiling::run(n, inflight).await?,
+        Cmd::W1Wrk {
+            target,
+            script,
+            n,
+            connections,
+        } => {
+            let (server, _) = start(&target).await?;
+            let load = wrk::WrkLoad {
+                script: &script,
+                n,
+                connections,
+            };
+            let figures = wrk::drive(&server.url, &load).await;
+            server.stop().await?;
+            let db = target.work.join("data").join("taskcenter.db");
+            let (all, distinct) = wrk::stored_tasks(&db).await?;
+            wrk::with_stored(figures?, all, distinct)
+        }
+        Cmd::CeilingWrk {
+            script,
+            n,
+            connections,
+        } => {
+            let (mut bare, url) = ceiling::spawn().await?;
+            let load = wrk::WrkLoad {
+                script: &script,
+                n,
+                connections,
+            };
+            let figures = wrk::drive(&url, &load).await;
+            let _ = bare.kill().await;
+            figures?
+        }
         Cmd::W2 {
             target,
             n,
@@ -214,6 +286,20 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let settle = std::time::Duration::from_millis(settle_ms);
             capacity::run(&target.bin, &fresh(&target.work)?, n, inflight, settle).await?
+        }
+        Cmd::W5 {
+            target,
+            n,
+            margin_ms,
+            brokers,
+        } => {
+            let args = w5::W5Args {
+                n,
+                margin_ms: margin_ms.unwrap_or(5000 + n as i64 / 10),
+                deadline_ms: 120_000,
+                brokers,
+            };
+            w5::run(&target.bin, &fresh(&target.work)?, &args).await?
         }
         Cmd::Report { dir } => report::build(&dir),
         Cmd::Consumer {

@@ -1,4 +1,4 @@
-//! The final object of `bench/run` (SPEC §8): per workload the figures of taskcenter, of
+//! The final object of `bench/run` (a fixed shape that outside tools read): per workload the figures of taskcenter, of
 //! BullMQ where it runs, their ratio, and whether the targets hold.
 //!
 //! Each side's figures are read from `tc-<w>.json` / `bq-<w>.json` in the results folder.
@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::stats::round3;
 
-/// The workloads, in output order.
+/// The workloads compared with BullMQ, in output order (`w5` follows them).
 pub const WORKLOADS: [&str; 7] = ["w1a", "w1b", "w2", "w3", "w4", "m1", "m2"];
 
 /// Counts and settings: the same on both sides by construction, so no ratio.
@@ -62,10 +62,73 @@ pub fn build(dir: &Path) -> Value {
             tc: tc.as_ref(),
             ratio: ratio.as_ref(),
         };
-        entry.insert("targets".into(), Value::Array(targets(w, &ctx)));
+        let mut checks = targets(w, &ctx);
+        if w == "w1a" {
+            checks.extend(wrk_figures(dir, bq.as_ref(), &mut entry));
+        }
+        if w == "w1b" {
+            checks.extend(one_in_flight(dir, &mut entry));
+        }
+        entry.insert("targets".into(), Value::Array(checks));
         out.insert(w.into(), Value::Object(entry));
     }
+    let bq_w2 = read(dir, "bq-w2.json");
+    out.insert(
+        "w5".into(),
+        crate::w5::report::entry(read(dir, "tc-w5.json"), bq_w2.as_ref()),
+    );
     Value::Object(out)
+}
+
+/// W1a driven by wrk (`tc-w1a-wrk.json`, and `tc-bare-wrk.json` for the bare server): put
+/// into `entry` as `wrk`, `wrk_ratio` (against BullMQ's `Queue.add`) and `bare_http_wrk`;
+/// returns its targets.
+fn wrk_figures(dir: &Path, bq: Option<&Value>, entry: &mut Map<String, Value>) -> Vec<Value> {
+    if let Some(bare) = read(dir, "tc-bare-wrk.json") {
+        entry.insert("bare_http_wrk".into(), bare);
+    }
+    let wrk = read(dir, "tc-w1a-wrk.json");
+    let per_sec = |v: Option<&Value>| v?.get("per_sec")?.as_f64();
+    let ratio = match (per_sec(wrk.as_ref()), per_sec(bq)) {
+        (Some(t), Some(b)) if b != 0.0 => Some(round3(t / b)),
+        _ => None,
+    };
+    let matches = wrk
+        .as_ref()
+        .and_then(|v| v.get("stored_matches")?.as_bool())
+        .map(|m| if m { 1.0 } else { 0.0 });
+    entry.insert("wrk".into(), wrk.unwrap_or(Value::Null));
+    entry.insert(
+        "wrk_ratio".into(),
+        ratio.map_or(Value::Null, |r| json!({ "per_sec": r })),
+    );
+    vec![
+        check("wrk_ratio per_sec >= 2", ratio, |r| r >= 2.0),
+        check(
+            "wrk every 200 is one stored task, no more stored (1 = yes)",
+            matches,
+            |v| v == 1.0,
+        ),
+    ]
+}
+
+/// W1b with one batch in flight (`tc-w1b-1.json`, `bq-w1b-1.json`): put into `entry` as
+/// `one_in_flight` with both sides and their ratio; returns its target.
+fn one_in_flight(dir: &Path, entry: &mut Map<String, Value>) -> Vec<Value> {
+    let tc = read(dir, "tc-w1b-1.json");
+    let bq = read(dir, "bq-w1b-1.json");
+    let ratio = match (&tc, &bq) {
+        (Some(t), Some(b)) => ratio(t, b),
+        _ => None,
+    };
+    let per_sec = ratio.as_ref().and_then(|r| r.get("per_sec")?.as_f64());
+    entry.insert(
+        "one_in_flight".into(),
+        json!({"taskcenter": tc, "bullmq": bq, "ratio": ratio}),
+    );
+    vec![check("one_in_flight ratio per_sec >= 4", per_sec, |r| {
+        r >= 4.0
+    })]
 }
 
 fn read(dir: &Path, name: &str) -> Option<Value> {

@@ -42,12 +42,23 @@ impl Server {
         data_dir: &Path,
         log: &Path,
     ) -> anyhow::Result<(Self, StartTimes)> {
+        Self::start_with(bin, data_dir, log, &[]).await
+    }
+
+    /// [`Server::start`] with more `serve` flags (a publisher, its topic).
+    pub async fn start_with(
+        bin: &Path,
+        data_dir: &Path,
+        log: &Path,
+        extra: &[String],
+    ) -> anyhow::Result<(Self, StartTimes)> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let t0 = Instant::now();
         let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .env_remove("TASKCENTER_CONFIG")
             .env_remove("TASKCENTER_STORE")
             .env_remove("TASKCENTER_AUTH_TOKEN")

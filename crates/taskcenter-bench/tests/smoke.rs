@@ -5,54 +5,12 @@
 //! The server binary is the one `cargo test --workspace` builds beside this crate's
 //! (`target/<profile>/taskcenter`); `TASKCENTER_BIN` may name another.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-fn driver() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_taskcenter-bench"))
-}
-
-fn server_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("TASKCENTER_BIN") {
-        return bin.into();
-    }
-    let bin = driver().with_file_name("taskcenter");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first (`cargo build -p taskcenter`; `cargo test --workspace` does)",
-        bin.display()
-    );
-    bin
-}
-
-/// A fresh scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "taskcenter-bench-smoke-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-/// Runs the driver and parses the last line of its stdout.
-fn run(args: &[&str]) -> Value {
-    let out = Command::new(driver())
-        .args(args)
-        .output()
-        .expect("running taskcenter-bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "taskcenter-bench {args:?} failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = stdout.lines().last().expect("a JSON line");
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
-}
+mod common;
+use common::{run, scratch, server_bin};
 
 /// Runs a workload subcommand against a fresh server in `work`.
 fn workload(sub: &str, work: &Path, extra: &[&str]) -> Value {

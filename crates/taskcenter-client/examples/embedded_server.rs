@@ -1,4 +1,4 @@
-//! The seed README's first snippet: a taskcenter server embedded in a program.
+//! The original client README's first snippet: a taskcenter server embedded in a program.
 //!
 //! Run with `cargo run -p taskcenter-client --example embedded_server`; stop with Ctrl-C.
 //! It serves the HTTP API on 127.0.0.1:8081 with its data in `./taskcenter-data`, as
@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    // The seed's per-minute alert thresholds, and a faster retry ladder than the default.
+    // Per-minute alert thresholds (NAME_TOO_MANY_TASK, TOTAL_TOO_MANY_TASK), and a faster retry ladder than the default.
     let mut config = ServerConfig {
         name_alert_count: 1000,
         total_alert_count: 10_000,

@@ -1,4 +1,4 @@
-//! The seed README's third snippet: an explicit client whose handler fails, to show the
+//! The original client README's third snippet: an explicit client whose handler fails, to show the
 //! retries.
 //!
 //! Start a server with a short retry ladder (`taskcenter serve --retry-delays 1s,2s,4s`),
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let conf = Config::from_env().with_group("retry-demo");
+    let conf = Config::from_env()?.with_group("retry-demo");
     let c = Client::new(conf)?;
     c.register("tag1", handle_task)?;
     c.start()?;

@@ -1,4 +1,4 @@
-//! The seed README's second snippet: the process-wide client.
+//! The original client README's second snippet: the process-wide client.
 //!
 //! Start a server (`taskcenter serve`), run this with
 //! `cargo run -p taskcenter-client --example global_client`, then add a task:
@@ -15,8 +15,9 @@ async fn main() -> Result<(), client::ClientError> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    // TASKCENTER_SERVER, TASKCENTER_GROUP and TASKCENTER_AUTH_TOKEN apply when set.
-    client::init(client::Config::from_env().with_group("groupid"))?;
+    // TASKCENTER_SERVER, TASKCENTER_GROUP and TASKCENTER_AUTH_TOKEN apply when set, and
+    // TASKCENTER_PUBLISHER / TASKCENTER_TOPIC move it to a broker with the same handlers.
+    client::init(client::Config::from_env()?.with_group("groupid"))?;
     client::add_task_handler("test1", handle_task)?;
     client::start()?;
 

@@ -53,6 +53,19 @@ pub enum ClientError {
     /// `start` was called outside a tokio runtime.
     #[error("start must be called inside a tokio runtime")]
     NoRuntime,
+    /// The transport URL names no transport.
+    #[error("unknown transport URL {0:?} (builtin, nats://, redis://, amqp://, rocketmq://)")]
+    BadTransport(String),
+    /// The transport's broker client was compiled out.
+    #[error(
+        "transport {scheme}:// is not built: enable the cargo feature {feature:?} of taskcenter-client"
+    )]
+    TransportNotBuilt {
+        /// The URL's scheme.
+        scheme: String,
+        /// The feature that builds it.
+        feature: &'static str,
+    },
     /// The process-wide client was used before [`init`](crate::init).
     #[error("the global client is not initialized: call taskcenter_client::init first")]
     NotInitialized,

@@ -1,4 +1,4 @@
-//! The process-wide consumer of the seed's first style: `init`, `add_task_handler`,
+//! The process-wide consumer, the original client's first style: `init`, `add_task_handler`,
 //! `start`, `release`, with no handle to carry around.
 
 use std::fmt::Display;
@@ -26,7 +26,7 @@ fn current() -> Result<Client, ClientError> {
 ///
 /// #[tokio::main]
 /// async fn main() -> Result<(), taskcenter::ClientError> {
-///     taskcenter::init(taskcenter::Config::from_env())?;
+///     taskcenter::init(taskcenter::Config::from_env()?)?;
 ///     taskcenter::add_task_handler("test1", |taskid, data, msgid| async move {
 ///         println!("handleTask taskid={taskid}, data={data}, msgid={msgid}");
 ///         Ok::<(), String>(())

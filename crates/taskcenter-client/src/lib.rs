@@ -11,6 +11,10 @@
 //!   functions of `(taskid, data, msgid)` returning `Result<(), E>`: success acks, an
 //!   error makes the server retry later on its retry ladder, and after the last retry the
 //!   message goes to the dead letters.
+//! - Transports ([`Transport`], chosen in [`Config`]): the server's built-in queue, or the
+//!   broker the server publishes to — NATS JetStream, Redis Streams, RabbitMQ, RocketMQ,
+//!   each behind the cargo feature of its name — with the same handlers, retry ladder, dead letters and
+//!   shutdown; [`RecentFires`] skips fires already handled.
 //!
 //! The request and response bodies are the server's own, re-exported as [`types`].
 //!
@@ -64,7 +68,9 @@ mod global;
 mod task;
 
 pub use api::{ApiClient, ListQuery, Page, TriggerResponse};
-pub use consumer::{Client, Config, DEFAULT_SERVER};
+pub use consumer::{
+    Client, Config, DEFAULT_SERVER, DEFAULT_TOPIC, RecentFires, SeenFires, Transport,
+};
 pub use error::ClientError;
 pub use global::{add_task_handler, global, init, release, start};
 pub use task::TaskBuilder;

@@ -1,4 +1,4 @@
-//! Task ids: 24 lowercase hex characters laid out like MongoDB ObjectIds (the seed's ids),
+//! Task ids: 24 lowercase hex characters laid out like MongoDB ObjectIds (as the original service's were),
 //! so they sort by creation time and old callers see the same shape.
 
 use std::fmt;

@@ -39,12 +39,24 @@ impl Schedule {
                 if after_ms < *t0_ms {
                     return Some(*t0_ms);
                 }
-                let k = (after_ms - t0_ms) / period_ms + 1;
-                k.checked_mul(*period_ms)?.checked_add(*t0_ms)
+                let k = grid_index(*t0_ms, *period_ms, after_ms).checked_add(1)?;
+                grid_point(*t0_ms, *period_ms, k)
             }
             Self::Cron(cron) => cron.next_after(after_ms),
         }
     }
+}
+
+/// The number of the last grid point at or before `t_ms` (`t_ms >= t0_ms`), computed
+/// without overflow however far apart the two instants are.
+fn grid_index(t0_ms: i64, period_ms: i64, t_ms: i64) -> i64 {
+    let k = (i128::from(t_ms) - i128::from(t0_ms)) / i128::from(period_ms.max(1));
+    i64::try_from(k).unwrap_or(i64::MAX)
+}
+
+/// Grid point number `k`, `None` past the representable range.
+fn grid_point(t0_ms: i64, period_ms: i64, k: i64) -> Option<i64> {
+    i64::try_from(i128::from(t0_ms) + i128::from(k) * i128::from(period_ms)).ok()
 }
 
 /// A task's complete firing rule: schedule, window, fire limit and misfire policy.
@@ -122,7 +134,7 @@ impl TaskPlan {
         let floor = self.start_ms.unwrap_or(created_ms).max(created_ms);
         let first = match &self.schedule {
             Schedule::Once { at_ms } => *at_ms,
-            other => other.next_after(floor - 1)?,
+            other => other.next_after(floor.saturating_sub(1))?,
         };
         self.within_end(first).then_some(first)
     }
@@ -132,7 +144,9 @@ impl TaskPlan {
         if self.once || !self.fires_left(fire_count) {
             return None;
         }
-        let floor = self.start_ms.map_or(after_ms, |s| after_ms.max(s - 1));
+        let floor = self
+            .start_ms
+            .map_or(after_ms, |s| after_ms.max(s.saturating_sub(1)));
         let next = self.schedule.next_after(floor)?;
         self.within_end(next).then_some(next)
     }
@@ -168,7 +182,7 @@ impl TaskPlan {
             MisfirePolicy::All => missed.into_iter().take(MISFIRE_ALL_CAP.min(left)).collect(),
             MisfirePolicy::Skip => missed
                 .into_iter()
-                .filter(|t| now_ms - t <= grace_ms)
+                .filter(|t| now_ms.saturating_sub(*t) <= grace_ms)
                 .take(left)
                 .collect(),
         };
@@ -182,6 +196,9 @@ impl TaskPlan {
     /// Up to `count` fire times strictly after `from_ms`, for a task that would be created
     /// at `created_ms` with no fires yet.
     pub fn preview(&self, created_ms: i64, from_ms: i64, count: usize) -> Vec<i64> {
+        if let Schedule::Grid { t0_ms, period_ms } = self.schedule {
+            return self.preview_grid(t0_ms, period_ms, created_ms, from_ms, count);
+        }
         const WALK_CAP: usize = 1_000_000;
         let mut out = Vec::with_capacity(count.min(1024));
         let mut fired = 0;
@@ -202,6 +219,44 @@ impl TaskPlan {
                 t
             };
             next = self.next_after(skip_to, fired);
+        }
+        out
+    }
+    /// [`TaskPlan::preview`] on a grid, by arithmetic: fire number k (from 0) is the k-th
+    /// grid time from the first fire, so the first one after `from_ms` and the fire limit
+    /// are found without walking the times in between.
+    fn preview_grid(
+        &self,
+        t0_ms: i64,
+        period_ms: i64,
+        created_ms: i64,
+        from_ms: i64,
+        count: usize,
+    ) -> Vec<i64> {
+        let Some(first) = self.first_fire(created_ms) else {
+            return Vec::new();
+        };
+        let first_k = grid_index(t0_ms, period_ms, first);
+        let after_from_k = if from_ms < t0_ms {
+            0
+        } else {
+            grid_index(t0_ms, period_ms, from_ms).saturating_add(1)
+        };
+        let last_k = self
+            .max_fires
+            .map_or(i64::MAX, |max| first_k.saturating_add(max - 1));
+        let mut out = Vec::with_capacity(count.min(1024));
+        let mut k = first_k.max(after_from_k);
+        while out.len() < count && k <= last_k {
+            let Some(t) = grid_point(t0_ms, period_ms, k) else {
+                break;
+            };
+            if !self.within_end(t) {
+                break;
+            }
+            out.push(t);
+            let Some(next) = k.checked_add(1) else { break };
+            k = next;
         }
         out
     }

@@ -1,10 +1,8 @@
 //! A stored task: its definition as accepted, plus the state the engine advances.
 
-use serde::{Deserialize, Serialize};
-
 use crate::id::TaskId;
 
-/// The schedule kind, numbered as in the seed's API (`type`).
+/// The schedule kind, numbered as the API's `type` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskKind {
     /// `1`: fires once, now or at `start_time`.
@@ -37,8 +35,7 @@ impl TaskKind {
 }
 
 /// Where a task stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskStatus {
     /// Will fire at `next_fire_ms`.
     Scheduled,

@@ -1,4 +1,4 @@
-//! Reporting alerts: a warning log line with the seed's codes, a counter, and optionally
+//! Reporting alerts: a warning log line with the codes `NAME_TOO_MANY_TASK` / `TOTAL_TOO_MANY_TASK`, a counter, and optionally
 //! a webhook.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -34,6 +34,9 @@ pub enum ApiError {
     /// Missing or bad token.
     #[error("{0}")]
     Unauthorized(String),
+    /// Refused whatever the token: a foreign origin or host.
+    #[error("{0}")]
+    Forbidden(String),
     /// Shutting down or storage unavailable.
     #[error("{0}")]
     Unavailable(String),
@@ -54,6 +57,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -94,5 +98,49 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(self.code().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+    use crate::serve::ServeError;
+
+    /// The message and its causes as `anyhow`'s `{:#}` prints them: joined by `: `.
+    fn chain(e: &dyn Error) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            parts.push(c.to_string());
+            cause = c.source();
+        }
+        parts.join(": ")
+    }
+
+    #[test]
+    fn a_storage_error_is_told_once_in_the_chain() {
+        let e = ServeError::from(StoreError::Unavailable(
+            "creating /x: not a directory".into(),
+        ));
+        let text = chain(&e);
+        assert_eq!(
+            text,
+            "opening the store: storage unavailable: creating /x: not a directory"
+        );
+    }
+
+    #[test]
+    fn an_io_error_is_told_once_in_the_chain() {
+        let e = ServeError::from(std::io::Error::other("too many open files"));
+        assert_eq!(chain(&e), "serving HTTP: too many open files");
+    }
+
+    #[test]
+    fn a_storage_error_answers_its_message_once() {
+        let e = ApiError::from(StoreError::Unavailable("database is locked".into()));
+        assert_eq!(e.code(), ErrorCode::Unavailable);
+        assert_eq!(e.body().msg, "storage unavailable: database is locked");
     }
 }

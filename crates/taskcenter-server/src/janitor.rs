@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use taskcenter_core::Clock;
-use taskcenter_store::{PurgeReport, Store};
+use taskcenter_store::{Background, PurgeReport, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 /// Fires forgotten per store call: one short commit, so fires and acks go on between.
@@ -17,11 +18,12 @@ const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// Shortest pause between sweeps.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
 
-/// Runs sweeps until `stop`: each forgets what finished more than `retention_ms` ago.
+/// Runs sweeps until shut down: each forgets what finished more than `retention_ms` ago.
 pub struct Janitor {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     retention_ms: i64,
+    stop: CancellationToken,
 }
 
 impl Janitor {
@@ -31,6 +33,7 @@ impl Janitor {
             store,
             clock,
             retention_ms,
+            stop: CancellationToken::new(),
         }
     }
 
@@ -41,14 +44,33 @@ impl Janitor {
         tenth.clamp(MIN_PAUSE, MAX_PAUSE)
     }
 
-    /// Sweeps every [`Janitor::pause`] until `stop` is cancelled.
-    pub async fn run(self, stop: CancellationToken) {
+    /// One sweep, step by step, to its end (or shutdown).
+    pub async fn sweep(&self) -> Result<PurgeReport, StoreError> {
+        let before = self.clock.now_ms().saturating_sub(self.retention_ms);
+        let mut total = PurgeReport::default();
+        loop {
+            total.add(self.store.purge_history(before, STEP_FIRES).await?);
+            if !total.more || self.stop.is_cancelled() {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Background for Janitor {
+    fn name(&self) -> &'static str {
+        "janitor"
+    }
+
+    /// Sweeps every [`Janitor::pause`] until shut down.
+    async fn run(&self) {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.pause()) => {}
-                _ = stop.cancelled() => return,
+                _ = self.stop.cancelled() => return,
             }
-            match self.sweep(&stop).await {
+            match self.sweep().await {
                 Ok(total) if total.fires > 0 => tracing::info!(
                     fires = total.fires,
                     deliveries = total.deliveries,
@@ -61,18 +83,7 @@ impl Janitor {
         }
     }
 
-    /// One sweep, step by step, to its end (or `stop`).
-    pub async fn sweep(
-        &self,
-        stop: &CancellationToken,
-    ) -> Result<PurgeReport, taskcenter_store::StoreError> {
-        let before = self.clock.now_ms().saturating_sub(self.retention_ms);
-        let mut total = PurgeReport::default();
-        loop {
-            total.add(self.store.purge_history(before, STEP_FIRES).await?);
-            if !total.more || stop.is_cancelled() {
-                return Ok(total);
-            }
-        }
+    fn shutdown(&self) {
+        self.stop.cancel();
     }
 }

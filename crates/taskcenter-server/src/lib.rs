@@ -8,12 +8,17 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fired;
 pub mod http;
 pub mod janitor;
+pub mod loops;
 pub mod queue;
+pub mod relay;
+pub mod series;
 pub mod serve;
 pub mod service;
 pub mod stats;
+pub mod sweeper;
 pub mod telemetry;
 
 pub use config::ServerConfig;

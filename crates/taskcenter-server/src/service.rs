@@ -3,42 +3,83 @@
 use std::sync::Arc;
 
 use taskcenter_api::{
-    AddTaskResponse, BatchItemResult, ErrorBody, PreviewRequest, StatResponse, TaskSpec,
+    AddTaskResponse, BatchItemResult, GraphsResponse, GroupQueue, PreviewRequest, QueuesResponse,
+    StatResponse, TagQueue, TaskSpec,
 };
 use taskcenter_core::schedule::TaskPlan;
-use taskcenter_core::{Clock, IdGenerator, Task, TaskId, TaskStatus};
-use taskcenter_store::{FireCommit, FireOutcome, FireRecord, Store, TaskFilter};
+use taskcenter_core::{Clock, IdGenerator, Task, TaskDraft, TaskId, TaskStatus};
+use taskcenter_publish::Publisher;
+use taskcenter_store::OUTBOX_GROUP;
+use taskcenter_store::{
+    Background, DeadLetter, Delivery, FireRecord, InsertOutcome, LeaseRef, QueueCounts, Store,
+    StoreError, TaskFilter,
+};
+use tokio_util::sync::CancellationToken;
 
 use crate::alerts::AlertSink;
 use crate::config::ServerConfig;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig, ManualFire};
 use crate::error::ApiError;
-use crate::queue::Queue;
+use crate::fired::FireEffects;
+use crate::janitor::Janitor;
+use crate::queue::{Pull, Queue};
+use crate::relay::Relay;
 use crate::stats::MinuteStats;
+use crate::sweeper::LeaseSweeper;
 use crate::telemetry::Telemetry;
 
 /// Most tasks in one batch add.
 pub const MAX_BATCH_ADD: usize = 10_000;
 
-/// Everything the handlers call into.
+/// Everything the handlers call into: the operations of the API as plain async functions.
 pub struct Service {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
-    /// The firing engine.
-    pub engine: Arc<Engine>,
-    /// The built-in queue.
-    pub queue: Arc<Queue>,
-    /// Per-minute counters.
-    pub stats: Arc<MinuteStats>,
-    /// Alert reporting.
-    pub alerts: Arc<AlertSink>,
-    /// Event counters for `/metrics`.
-    pub telemetry: Arc<Telemetry>,
-    /// Configuration.
-    pub config: ServerConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    engine: Arc<Engine>,
+    janitor: Option<Arc<Janitor>>,
+    sweeper: Arc<LeaseSweeper>,
+    queue: Arc<Queue>,
+    stats: Arc<MinuteStats>,
+    alerts: Arc<AlertSink>,
+    telemetry: Arc<Telemetry>,
+    config: ServerConfig,
     ids: IdGenerator,
+    relay: Option<Arc<Relay>>,
+}
+
+/// The figures `/metrics` shows that are read, not counted.
+#[derive(Debug, Clone)]
+pub struct Gauges {
+    /// Tasks per status `(scheduled, paused, finished)`.
+    pub tasks: (i64, i64, i64),
+    /// Queue depth.
+    pub queue: QueueCounts,
+    /// Tasks held in the engine's timer.
+    pub timer_held: usize,
+    /// Fires in the current minute.
+    pub fires_this_minute: i64,
+    /// Alerts raised since start.
+    pub alerts_raised: u64,
+    /// Firing rounds the store failed since start.
+    pub failed_rounds: u64,
+}
+
+/// Schedules `task` from `now` on: its next fire on its grid at or after `now` (the first
+/// one, if it never fired), or finished when none is left.
+fn go_on_from(task: &mut Task, now: i64) -> Result<(), ApiError> {
+    let plan = TaskPlan::of(task).map_err(|e| ApiError::Invalid(e.0))?;
+    let next = if task.fire_count == 0 {
+        plan.first_fire(task.created_at_ms).map(|f| f.max(now))
+    } else {
+        plan.next_after(now - 1, task.fire_count)
+    };
+    task.next_fire_ms = next;
+    task.status = if next.is_some() {
+        TaskStatus::Scheduled
+    } else {
+        TaskStatus::Finished
+    };
+    Ok(())
 }
 
 /// Parses a task id from the API.
@@ -54,33 +95,119 @@ pub fn parse_id(text: &str) -> Result<TaskId, ApiError> {
 }
 
 impl Service {
-    /// Wires the parts together.
-    #[allow(clippy::too_many_arguments)]
+    /// Builds the service over `store`: the queue, the counters, the firing engine, the
+    /// lease sweeper and the janitor, none of them running yet (see [`Service::background`]). Long-polls
+    /// end early once `stopping` is cancelled.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        engine: Arc<Engine>,
-        queue: Arc<Queue>,
-        stats: Arc<MinuteStats>,
-        alerts: Arc<AlertSink>,
-        telemetry: Arc<Telemetry>,
         config: ServerConfig,
+        stopping: CancellationToken,
     ) -> Self {
+        let telemetry = Arc::new(Telemetry::default());
+        let queue = Arc::new(Queue::new(
+            store.clone(),
+            clock.clone(),
+            config.delivery.clone(),
+            stopping,
+            telemetry.clone(),
+        ));
+        let stats = Arc::new(MinuteStats::new(
+            config.name_alert_count,
+            config.total_alert_count,
+        ));
+        let alerts = Arc::new(AlertSink::new(config.alert_webhook.clone()));
+        let listener = Arc::new(FireEffects {
+            telemetry: telemetry.clone(),
+            stats: stats.clone(),
+            alerts: alerts.clone(),
+            queue: queue.clone(),
+            clock: clock.clone(),
+        });
+        let engine = Engine::new(
+            store.clone(),
+            clock.clone(),
+            EngineConfig {
+                window_ms: config.window_ms,
+                misfire_grace_ms: config.misfire_grace_ms,
+                fire_ahead_ms: config.fire_ahead_ms,
+            },
+            listener,
+        );
+        let janitor = (config.retention_ms > 0).then(|| {
+            Arc::new(Janitor::new(
+                store.clone(),
+                clock.clone(),
+                config.retention_ms,
+            ))
+        });
+        let sweeper = Arc::new(LeaseSweeper::new(
+            store.clone(),
+            clock.clone(),
+            config.delivery.clone(),
+            queue.clone(),
+        ));
         Self {
             store,
             clock,
             engine,
+            janitor,
+            sweeper,
             queue,
             stats,
             alerts,
             telemetry,
             config,
             ids: IdGenerator::new(),
+            relay: None,
         }
     }
 
+    /// The service's own background loops in start order: the engine, the lease
+    /// sweeper, then the janitor.
+    pub fn background(&self) -> Vec<Arc<dyn Background>> {
+        let mut loops: Vec<Arc<dyn Background>> = vec![self.engine.clone()];
+        if let Some(relay) = &self.relay {
+            loops.push(relay.clone());
+        }
+        loops.push(self.sweeper.clone());
+        if let Some(janitor) = &self.janitor {
+            loops.push(janitor.clone());
+        }
+        loops
+    }
+
+    /// Publishes every fire to `publisher` instead of handing it to the built-in queue:
+    /// the outbox relay joins the loops, started after the engine and stopped before it.
+    pub fn with_publisher(mut self, publisher: Arc<dyn Publisher>) -> Self {
+        self.relay = Some(Arc::new(Relay::new(
+            self.store.clone(),
+            self.clock.clone(),
+            publisher,
+            self.config.delivery.clone(),
+            self.queue.clone(),
+        )));
+        self
+    }
+
+    /// The outbox relay, when fires go to an external broker.
+    pub fn relay(&self) -> Option<&Relay> {
+        self.relay.as_deref()
+    }
+
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The event counters, for `/metrics` and request timing.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
     fn build(&self, spec: TaskSpec, now: i64) -> Result<Task, ApiError> {
-        Ok(spec.into_task(self.ids.next(now), now, &self.config.limits)?)
+        let draft = spec.into_draft()?;
+        Ok(draft.into_task(self.ids.next(now), now, &self.config.limits)?)
     }
 
     /// Adds one task; durable before it returns.
@@ -94,65 +221,68 @@ impl Service {
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::Internal("store returned no outcome".into()))?;
-        if outcome == taskcenter_store::InsertOutcome::Created(task.id) {
-            self.engine.schedule(&task);
-        }
-        Ok(AddTaskResponse {
-            taskid: outcome.id().to_string(),
-            name,
-        })
+        Ok(self.added(&task, outcome, name))
     }
 
-    /// Adds many tasks in one durable commit; each item succeeds or fails on its own.
-    pub async fn add_batch(&self, specs: Vec<TaskSpec>) -> Result<Vec<BatchItemResult>, ApiError> {
-        if specs.is_empty() {
+    /// Schedules a task the store created and answers the add.
+    fn added(&self, task: &Task, outcome: InsertOutcome, name: String) -> AddTaskResponse {
+        let created = outcome == InsertOutcome::Created(task.id);
+        if created {
+            self.engine.schedule(task);
+        }
+        AddTaskResponse {
+            taskid: outcome.id().to_string(),
+            name,
+            deduplicated: !created,
+        }
+    }
+
+    /// Adds many tasks in one durable commit; each item succeeds or fails on its own, and
+    /// the answer has one result per item, in order. An item may arrive already refused
+    /// (a body the decoder could not read): its error takes its place.
+    pub async fn add_batch(
+        &self,
+        items: Vec<Result<TaskSpec, ApiError>>,
+    ) -> Result<Vec<BatchItemResult>, ApiError> {
+        if items.is_empty() {
             return Err(ApiError::Invalid("the batch is empty".into()));
         }
-        if specs.len() > MAX_BATCH_ADD {
+        if items.len() > MAX_BATCH_ADD {
             return Err(ApiError::TooLarge(format!(
                 "a batch holds at most {MAX_BATCH_ADD} tasks"
             )));
         }
         let now = self.clock.now_ms();
-        let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(specs.len());
-        let mut tasks = Vec::new();
-        let mut slots = Vec::new();
-        for spec in specs {
-            match self.build(spec, now) {
-                Ok(task) => {
-                    slots.push(results.len());
-                    results.push(None);
-                    tasks.push(task);
-                }
-                Err(e) => results.push(Some(BatchItemResult::Err(e.body()))),
-            }
-        }
-        if !tasks.is_empty() {
-            let outcomes = self
-                .store
-                .insert_tasks(tasks.clone(), self.config.dedup)
-                .await?;
-            for ((slot, task), outcome) in slots.into_iter().zip(tasks).zip(outcomes) {
-                if outcome == taskcenter_store::InsertOutcome::Created(task.id) {
-                    self.engine.schedule(&task);
-                }
-                results[slot] = Some(BatchItemResult::Ok(AddTaskResponse {
-                    taskid: outcome.id().to_string(),
-                    name: task.name,
-                }));
-            }
-        }
-        Ok(results
+        let built: Vec<Result<Task, ApiError>> = items
             .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    BatchItemResult::Err(ErrorBody {
-                        err: taskcenter_api::ErrorCode::Internal as i64,
-                        msg: "no result".into(),
-                    })
-                })
+            .map(|item| item.and_then(|spec| self.build(spec, now)))
+            .collect();
+        let tasks: Vec<Task> = built
+            .iter()
+            .filter_map(|b| b.as_ref().ok())
+            .cloned()
+            .collect();
+        let mut outcomes = if tasks.is_empty() {
+            Vec::new()
+        } else {
+            self.store.insert_tasks(tasks, self.config.dedup).await?
+        }
+        .into_iter();
+        built
+            .into_iter()
+            .map(|item| match item {
+                Err(e) => Ok(BatchItemResult::Err(e.body())),
+                Ok(task) => {
+                    let outcome = outcomes.next().ok_or_else(|| {
+                        ApiError::Internal(
+                            "the store answered fewer tasks than it was given".into(),
+                        )
+                    })?;
+                    let name = task.name.clone();
+                    Ok(BatchItemResult::Ok(self.added(&task, outcome, name)))
+                }
             })
-            .collect())
+            .collect()
     }
 
     /// Deletes tasks by id; unknown ids are left out of the answer.
@@ -204,20 +334,10 @@ impl Service {
         let now = self.clock.now_ms();
         let from = req.from.unwrap_or(now);
         let mut spec = req.spec;
-        if spec.data.is_none() {
-            spec.data = Some(String::new());
-        }
-        if spec.name.is_none() {
-            spec.name = Some("preview".into());
-        }
-        let task = match spec.into_task(self.ids.next(now), now, &self.config.limits) {
-            Err(e) if e.kind == taskcenter_core::SpecErrorKind::NeverFires => return Ok(Vec::new()),
-            other => other?,
-        };
-        let plan = TaskPlan::of(&task).map_err(|e| ApiError::Invalid(e.0))?;
-        // A `from` in the past asks what the schedule produced then: calendar schedules are
-        // read from there; loops keep their grid origin.
-        Ok(plan.preview(now.min(from.saturating_add(1)), from, count as usize))
+        spec.data.get_or_insert_with(String::new);
+        spec.name.get_or_insert_with(|| "preview".into());
+        let draft = spec.into_draft()?;
+        Ok(draft.preview(now, from, count as usize, &self.config.limits)?)
     }
 
     /// Stops a task firing until resumed.
@@ -234,57 +354,34 @@ impl Service {
     /// Resumes a paused task from now on, on its grid.
     pub async fn resume(&self, id: &str) -> Result<Task, ApiError> {
         self.change(id, |task, now| {
-            if task.status != TaskStatus::Paused {
-                return Ok(());
+            if task.status == TaskStatus::Paused {
+                go_on_from(task, now)?;
             }
-            let plan = TaskPlan::of(task).map_err(|e| ApiError::Invalid(e.0))?;
-            let next = if task.fire_count == 0 {
-                plan.first_fire(task.created_at_ms).map(|f| f.max(now))
-            } else {
-                plan.next_after(now - 1, task.fire_count)
-            };
-            task.next_fire_ms = next;
-            task.status = if next.is_some() {
-                TaskStatus::Scheduled
-            } else {
-                TaskStatus::Finished
-            };
             Ok(())
         })
         .await
     }
 
-    /// Changes a task's fields; its schedule restarts from now.
+    /// Changes a task's fields. Its schedule goes on from now on its grid, as after a
+    /// resume: fires already made count toward `loop_count`, and a change that leaves the
+    /// schedule alone (the data, say) fires nothing extra. A paused task stays paused.
     pub async fn update(&self, id: &str, patch: TaskSpec) -> Result<Task, ApiError> {
         let limits = self.config.limits.clone();
         self.change(id, move |task, now| {
-            let merged = TaskSpec {
-                name: patch.name.clone().or(Some(task.name.clone())),
-                kind: patch.kind.or(Some(task.kind.code())),
-                data: patch.data.clone().or(Some(task.data.clone())),
-                crontab: patch.crontab.clone().or(Some(task.crontab.clone())),
-                loop_time: patch.loop_time.or(Some(task.loop_time)),
-                loop_count: patch.loop_count.or(Some(task.loop_count)),
-                start_time: patch.start_time.or(Some(task.start_time)),
-                end_time: patch.end_time.or(Some(task.end_time)),
-                max_runtime: patch.max_runtime.or(Some(task.max_runtime)),
-                ack: patch.ack.or(Some(task.ack)),
-                timezone: patch.timezone.clone().or(Some(task.timezone.clone())),
-                misfire: patch.misfire.clone().or(Some(task.misfire.as_str().into())),
-            };
-            let rebuilt = merged.into_task(task.id, now, &limits)?;
+            let draft = patch.clone().patch(TaskDraft::of(task))?;
+            let rebuilt = draft.into_task(task.id, now, &limits)?;
             let paused = task.status == TaskStatus::Paused;
             *task = Task {
                 created_at_ms: task.created_at_ms,
                 fire_count: task.fire_count,
                 version: task.version,
-                status: if paused {
-                    TaskStatus::Paused
-                } else {
-                    rebuilt.status
-                },
                 ..rebuilt
             };
+            if paused {
+                task.status = TaskStatus::Paused;
+            } else {
+                go_on_from(task, now)?;
+            }
             Ok(())
         })
         .await
@@ -321,82 +418,157 @@ impl Service {
     /// Fires a task now, outside its schedule; the schedule itself is unchanged.
     pub async fn trigger(&self, id: &str) -> Result<String, ApiError> {
         let id = parse_id(id)?;
-        for _ in 0..16 {
-            let task = self
-                .store
-                .get_task(id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("task {id} not found")))?;
-            let now = self.clock.now_ms();
-            let commit = FireCommit {
-                task_id: id,
-                expected_version: task.version,
-                fire_times: vec![now],
-                next_fire_ms: task.next_fire_ms,
-                fire_count: task.fire_count + 1,
-                status: task.status,
-                now_ms: now,
-            };
-            // Any replica may fire by hand: it is not the schedule's fire.
-            let outcome = match self.store.replicas() {
-                Some(replicas) => Some(replicas.commit_manual(commit).await?),
-                None => self
-                    .store
-                    .commit_fires(vec![commit])
-                    .await?
-                    .into_iter()
-                    .next(),
-            };
-            if let Some(FireOutcome::Committed { new_version, fires }) = outcome {
-                self.record_fires(&task, fires.len() as i64);
-                let mut held = task;
-                held.version = new_version;
-                held.fire_count += 1;
-                self.engine.schedule(&held);
-                return Ok(fires.first().map(|f| f.fire_id.clone()).unwrap_or_default());
-            }
+        match self.engine.fire_now(id).await? {
+            ManualFire::Fired(fire_id) => Ok(fire_id),
+            ManualFire::NotFound => Err(ApiError::NotFound(format!("task {id} not found"))),
+            ManualFire::Contended => Err(ApiError::Unavailable(format!(
+                "task {id} is changing too often; try again"
+            ))),
         }
-        Err(ApiError::Unavailable(format!(
-            "task {id} is changing too often; try again"
-        )))
-    }
-
-    /// Counts fires, raises alerts and wakes consumers.
-    pub fn record_fires(&self, task: &Task, n: i64) {
-        announce_fires(
-            &self.stats,
-            &self.alerts,
-            &self.queue,
-            task,
-            n,
-            self.clock.now_ms(),
-        );
     }
 
     /// A task's fires, newest first.
     pub async fn history(&self, id: &str, limit: usize) -> Result<Vec<FireRecord>, ApiError> {
         let task = self.get(id).await?;
-        Ok(self.store.fire_history(task.id, limit).await?)
+        let mut records = self.store.fire_history(task.id, limit).await?;
+        for r in &mut records {
+            crate::relay::outbox_state(r, task.ack);
+        }
+        Ok(records)
     }
 
     /// The per-minute counters.
     pub fn stat(&self) -> StatResponse {
         self.stats.snapshot(self.clock.now_ms())
     }
-}
 
-/// What follows every committed fire, from the engine or a trigger: the per-minute counters,
-/// alerts when a threshold is crossed, and a wake-up of waiting consumers.
-pub fn announce_fires(
-    stats: &MinuteStats,
-    alerts: &AlertSink,
-    queue: &Queue,
-    task: &Task,
-    n: i64,
-    now_ms: i64,
-) {
-    for alert in stats.record(&task.name, n, now_ms) {
-        alerts.raise(alert);
+    /// Long-polls the built-in queue.
+    pub async fn consume(&self, pull: Pull) -> Result<Vec<Delivery>, ApiError> {
+        // Fires go to the broker: a group subscribing here would get a second copy.
+        if let Some(relay) = &self.relay {
+            return Err(ApiError::Unavailable(format!(
+                "the built-in queue is off: fires are published to {}",
+                relay.broker()
+            )));
+        }
+        self.queue.consume(pull).await
     }
-    queue.notify();
+
+    /// Acknowledges leased messages of `group`.
+    pub async fn ack(&self, group: &str, leases: Vec<LeaseRef>) -> Result<Vec<String>, ApiError> {
+        self.queue.ack(group, leases).await
+    }
+
+    /// Acks fires end to end: with an external publisher their outbox messages (the
+    /// request's group does not matter), else their messages of `group`. Returns the fire
+    /// ids acked now, by this call or an earlier one.
+    pub async fn ack_fires(
+        &self,
+        group: &str,
+        fire_ids: Vec<String>,
+    ) -> Result<Vec<String>, ApiError> {
+        let group = if self.relay.is_some() {
+            OUTBOX_GROUP
+        } else {
+            group
+        };
+        let acked = self
+            .store
+            .ack_fires(group, fire_ids, self.clock.now_ms())
+            .await?;
+        Ok(acked)
+    }
+
+    /// Hands leased messages of `group` back for a retry, with why they failed.
+    pub async fn nack(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        delay_ms: Option<i64>,
+        reason: Option<String>,
+    ) -> Result<Vec<String>, ApiError> {
+        self.queue.nack(group, leases, delay_ms, reason).await
+    }
+
+    /// Dead letters, newest first, optionally of one group.
+    pub async fn dead_letters(
+        &self,
+        group: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<DeadLetter>, ApiError> {
+        Ok(self.store.dead_letters(group, limit, offset).await?)
+    }
+
+    /// Puts dead letters back in their queue with a fresh retry budget; returns those moved.
+    pub async fn requeue_dead(&self, msgids: Vec<String>) -> Result<Vec<String>, ApiError> {
+        let moved = self.store.requeue_dead(msgids, self.clock.now_ms()).await?;
+        self.queue.notify();
+        Ok(moved)
+    }
+
+    /// Deletes dead letters (all when `msgids` is `None`); returns how many.
+    pub async fn purge_dead(&self, msgids: Option<Vec<String>>) -> Result<u64, ApiError> {
+        Ok(self.store.purge_dead(msgids).await?)
+    }
+
+    /// Every group's messages by state, in total and per tag, and the consumers seen.
+    pub async fn queues(&self) -> Result<QueuesResponse, ApiError> {
+        let now = self.clock.now_ms();
+        let mut groups: Vec<GroupQueue> = Vec::new();
+        for d in self.store.queue_depths(now).await? {
+            if groups.last().is_none_or(|g| g.group != d.group) {
+                groups.push(GroupQueue {
+                    group: d.group.clone(),
+                    ..GroupQueue::default()
+                });
+            }
+            let Some(group) = groups.last_mut() else {
+                continue;
+            };
+            group.ready += d.ready;
+            group.leased += d.leased;
+            group.retrying += d.retrying;
+            group.dead += d.dead;
+            group.tags.push(TagQueue {
+                tag: d.tag,
+                ready: d.ready,
+                leased: d.leased,
+                retrying: d.retrying,
+                next_retry: d.next_retry_ms,
+                dead: d.dead,
+            });
+        }
+        Ok(QueuesResponse {
+            groups,
+            consumers: self.queue.consumers().snapshot(now),
+        })
+    }
+
+    /// The last hour per minute, for the graphs.
+    pub fn graphs(&self) -> GraphsResponse {
+        GraphsResponse {
+            minutes: self.queue.series().snapshot(self.clock.now_ms()),
+        }
+    }
+
+    /// Whether the store answers now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
+    /// The figures `/metrics` reads from the store and the engine.
+    pub async fn gauges(&self) -> Result<Gauges, ApiError> {
+        Ok(Gauges {
+            tasks: self.store.task_counts().await?,
+            queue: self.store.queue_counts().await?,
+            timer_held: self.engine.held(),
+            fires_this_minute: self.stat().total,
+            alerts_raised: self
+                .alerts
+                .raised
+                .load(std::sync::atomic::Ordering::Relaxed),
+            failed_rounds: self.engine.failed_rounds(),
+        })
+    }
 }

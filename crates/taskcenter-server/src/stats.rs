@@ -1,4 +1,4 @@
-//! The seed's per-minute fire counters (`/task/stat`) and the alert thresholds on them.
+//! The per-minute fire counters (`/task/stat`) and the alert thresholds on them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -68,7 +68,7 @@ fn jiff_label(secs: i64) -> String {
 }
 
 impl MinuteStats {
-    /// Counters with the seed's thresholds; 0 turns a threshold off.
+    /// Counters with the `name_alert_count` / `total_alert_count` thresholds; 0 turns a threshold off.
     pub fn new(name_alert_count: i64, total_alert_count: i64) -> Self {
         Self {
             name_limit: name_alert_count,

@@ -51,7 +51,8 @@ impl Histogram {
         self.count.load(Ordering::Relaxed)
     }
 
-    fn render(&self, name: &str, help: &str, out: &mut String) {
+    /// Appends the histogram's series in the Prometheus text format.
+    pub fn render(&self, name: &str, help: &str, out: &mut String) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         let mut cumulative = 0;
         for (i, bucket) in self.buckets.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Tasks for the unit tests of the backends.
+//! Tasks and temporary directories for the unit tests of the backends.
 
 use taskcenter_core::{MisfirePolicy, Task, TaskId, TaskKind, TaskStatus};
 
@@ -26,4 +26,12 @@ pub(crate) fn once_task(n: u64, name: &str, data: &str) -> Task {
         fire_count: 0,
         version: 0,
     }
+}
+
+/// A new empty directory, removed with everything in it when dropped.
+pub(crate) fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("taskcenter-store-test-")
+        .tempdir()
+        .expect("create a temp dir")
 }

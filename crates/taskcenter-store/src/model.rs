@@ -66,44 +66,6 @@ pub struct FireRef {
     pub fire_time: i64,
 }
 
-/// Retry ladder and leases of the built-in queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryPolicy {
-    /// Delay after the i-th failed delivery is `retry_delays_ms[i-1]`; a message is
-    /// delivered at most `len + 1` times, then becomes a dead letter.
-    pub retry_delays_ms: Vec<i64>,
-    /// Lease of a pulled message of a non-`ack` task.
-    pub default_lease_ms: i64,
-}
-
-impl Default for DeliveryPolicy {
-    fn default() -> Self {
-        const S: i64 = 1000;
-        const M: i64 = 60 * S;
-        Self {
-            retry_delays_ms: vec![
-                10 * S,
-                30 * S,
-                M,
-                2 * M,
-                3 * M,
-                4 * M,
-                5 * M,
-                6 * M,
-                7 * M,
-                8 * M,
-                9 * M,
-                10 * M,
-                20 * M,
-                30 * M,
-                60 * M,
-                120 * M,
-            ],
-            default_lease_ms: 30 * S,
-        }
-    }
-}
-
 /// A pull from the built-in queue.
 #[derive(Debug, Clone)]
 pub struct LeaseRequest {
@@ -138,6 +100,26 @@ pub struct Delivery {
     pub lease_until: i64,
 }
 
+/// A message named by an ack or a nack, with the delivery its caller's lease came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRef {
+    /// The message.
+    pub msgid: String,
+    /// The `attempt` of the lease the caller holds; `None` (old clients) means the
+    /// message's current delivery.
+    pub attempt: Option<i64>,
+}
+
+impl From<String> for LeaseRef {
+    /// A reference to the message's current delivery.
+    fn from(msgid: String) -> Self {
+        Self {
+            msgid,
+            attempt: None,
+        }
+    }
+}
+
 /// State of a fire's delivery, for history and dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryState {
@@ -155,6 +137,8 @@ pub enum DeliveryState {
     Cancelled,
     /// No group has subscribed to its tag yet.
     Unclaimed,
+    /// Waiting in the outbox until an external broker confirms it.
+    Pending,
 }
 
 impl DeliveryState {
@@ -168,6 +152,7 @@ impl DeliveryState {
             Self::Dead => "dead",
             Self::Cancelled => "cancelled",
             Self::Unclaimed => "unclaimed",
+            Self::Pending => "pending",
         }
     }
 }
@@ -189,6 +174,12 @@ pub struct FireRecord {
     pub attempts: i64,
     /// State.
     pub state: DeliveryState,
+    /// The delivery (attempt) whose consumer acked it, once acked.
+    pub acked_attempt: Option<i64>,
+    /// Why its last failed delivery failed, as that consumer said.
+    pub reason: Option<String>,
+    /// The external broker's id of the message, once a broker confirmed it.
+    pub broker_id: Option<String>,
 }
 
 /// A message that ran out of retries.
@@ -212,6 +203,8 @@ pub struct DeadLetter {
     pub attempts: i64,
     /// When it died.
     pub died_at: i64,
+    /// Why its last failed delivery failed, as that consumer said.
+    pub reason: Option<String>,
 }
 
 /// Which tasks to list.
@@ -219,6 +212,8 @@ pub struct DeadLetter {
 pub struct TaskFilter {
     /// Exact name.
     pub name: Option<String>,
+    /// Part of the name, in any case (for people searching).
+    pub search: Option<String>,
     /// Status.
     pub status: Option<TaskStatus>,
     /// Page size.
@@ -251,6 +246,36 @@ pub struct QueueCounts {
     pub dead: i64,
     /// Fires no group has subscribed to yet.
     pub unclaimed: i64,
+}
+
+/// The messages of one group and tag by state, for operators watching a queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Consumer group.
+    pub group: String,
+    /// Tag (task name).
+    pub tag: String,
+    /// Visible now: never delivered, requeued, or a retry that is due.
+    pub ready: i64,
+    /// Held by a consumer.
+    pub leased: i64,
+    /// Failed and waiting for their next attempt.
+    pub retrying: i64,
+    /// The earliest next attempt among the retrying ones.
+    pub next_retry_ms: Option<i64>,
+    /// Dead letters.
+    pub dead: i64,
+}
+
+/// What one call of [`crate::QueueStore::expire_leases`] moved on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    /// Expired leases with a retry left, now retrying.
+    pub retrying: u64,
+    /// Expired last attempts, now dead letters.
+    pub dead: u64,
+    /// The call stopped at its limit with more expired leases left: call again.
+    pub more: bool,
 }
 
 /// What one call of [`crate::TaskStore::purge_history`] forgot.

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use taskcenter_core::TaskId;
 use tokio::sync::watch;
 
+pub use crate::background::Background;
 use crate::error::StoreError;
 use crate::model::{FireCommit, FireOutcome};
 
@@ -61,20 +62,6 @@ pub async fn changed(signal: &mut Option<Signal>) {
         Some(signal) => signal.changed().await,
         None => std::future::pending().await,
     }
-}
-
-/// A background loop a store needs while it is served (its lease keeper, its listener):
-/// the same new/run/shutdown shape as the server's own loops.
-#[async_trait]
-pub trait Background: Send + Sync {
-    /// Its name, for logs.
-    fn name(&self) -> &'static str;
-
-    /// Runs until [`Background::shutdown`], then lets go of what it holds and returns.
-    async fn run(&self);
-
-    /// Asks [`Background::run`] to finish.
-    fn shutdown(&self);
 }
 
 /// What a shared store offers the server.

@@ -5,9 +5,11 @@ use taskcenter_core::{TagFilter, Task, TaskId};
 
 use crate::error::StoreError;
 use crate::model::{
-    DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
+    DeadLetter, Delivery, ExpiryReport, FireCommit, FireOutcome, FireRecord, InsertOutcome,
+    LeaseRef, LeaseRequest, PurgeReport, QueueCounts, QueueDepth, TaskFilter,
 };
+use crate::outbox::OutboxSettle;
+use crate::policy::DeliveryPolicy;
 use crate::replicas::Replicated;
 
 /// Tasks and their firing.
@@ -91,24 +93,99 @@ pub trait QueueStore: Send + Sync + 'static {
         policy: &DeliveryPolicy,
     ) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Acknowledges leased messages of `group`; returns the msgids that were acked.
+    /// Acknowledges messages of `group`: the delivery each names (its current one when
+    /// the reference gives no attempt) was processed. Any delivery's consumer may ack,
+    /// even after its lease ran out and the message was retried, leased to another
+    /// consumer or turned dead: the message is done, and history records which delivery
+    /// acked it. Idempotent: answers every msgid that is acked now, by this call or an
+    /// earlier one; unknown msgids, other groups' and messages never delivered are left
+    /// out.
     async fn ack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        leases: Vec<LeaseRef>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError>;
 
     /// Gives messages back for a retry after `delay_ms` (or the ladder's delay); a message
-    /// out of retries becomes a dead letter. Returns the msgids that were leased.
+    /// out of retries becomes a dead letter. Only the current lease can: a reference to an
+    /// older delivery (its lease ran out and the message went on) changes nothing.
+    /// Returns the msgids given back.
     async fn nack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        leases: Vec<LeaseRef>,
         delay_ms: Option<i64>,
         now_ms: i64,
         policy: &DeliveryPolicy,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// Records `reason` as why the last failed delivery of each of `msgids` in `group`
+    /// failed (its consumer's nack says so); shown in history and the dead letters.
+    async fn note_failures(
+        &self,
+        group: &str,
+        msgids: Vec<String>,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Moves leases that ran out by `now_ms` on, oldest lease end first, at most `limit`
+    /// per call (each call one short commit; call again while the report says `more`).
+    ///
+    /// An expired lease counts as a failed delivery, exactly as a nack at the instant the
+    /// lease ended ([`DeliveryPolicy::plan_expiry`]): with a retry left the message is
+    /// retrying, visible again the ladder's delay after its lease ended; a last attempt
+    /// becomes a dead letter dated at its lease end. Acks and nacks of the message
+    /// afterwards behave as after any failed delivery.
+    ///
+    /// Correctness never depends on it (leasing applies the same rule to what it finds
+    /// expired); calling it about every second keeps states, queue counts, dead letters
+    /// and fire history true within that second of a consumer dying.
+    async fn expire_leases(
+        &self,
+        now_ms: i64,
+        policy: &DeliveryPolicy,
+        limit: usize,
+    ) -> Result<ExpiryReport, StoreError>;
+
+    /// Settles leased outbox messages of `group` from the broker's answers (see
+    /// [`crate::OutboxOutcome`]); a message whose lease is no longer the one named (it
+    /// ran out and went on, or was acked) is left alone.
+    async fn settle_outbox(
+        &self,
+        group: &str,
+        settles: Vec<OutboxSettle>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The msgids of `group`'s messages of the fires named, as `(fire_id, msgid)`;
+    /// unknown fires and text no fire id can be are left out.
+    async fn fire_msgids(
+        &self,
+        group: &str,
+        fire_ids: Vec<String>,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Acks the messages of `group` of the fires named, as [`QueueStore::ack`] does;
+    /// answers the fire ids that are acked now.
+    async fn ack_fires(
+        &self,
+        group: &str,
+        fire_ids: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let pairs = self.fire_msgids(group, fire_ids).await?;
+        let leases = pairs
+            .iter()
+            .map(|(_, m)| LeaseRef::from(m.clone()))
+            .collect();
+        let acked = self.ack(group, leases, now_ms).await?;
+        Ok(pairs
+            .into_iter()
+            .filter(|(_, m)| acked.contains(m))
+            .map(|(f, _)| f)
+            .collect())
+    }
 
     /// The earliest instant a message for `group` and `tags` becomes visible (ready,
     /// retry due, or lease expiry), so long-polls can sleep until then.
@@ -134,6 +211,10 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Queue depth figures.
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
+
+    /// Messages per group and tag by state as of `now_ms` (a retry due by then counts as
+    /// ready), ordered by group then tag; pairs with no open message are left out.
+    async fn queue_depths(&self, now_ms: i64) -> Result<Vec<QueueDepth>, StoreError>;
 }
 
 /// A complete backend.

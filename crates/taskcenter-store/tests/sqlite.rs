@@ -1,10 +1,10 @@
 //! Runs the store test suite against the embedded SQLite store, one fresh file per test.
 
+#[macro_use]
 mod suite;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
 use suite::Backend;
@@ -12,26 +12,21 @@ use taskcenter_store::Store;
 
 /// A store directory under the system temp dir, removed when the test ends.
 struct TempSqlite {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl TempSqlite {
     fn new(test: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        // Not created here: opening the store must create its directory.
-        let dir = std::env::temp_dir().join(format!(
-            "taskcenter-store-{}-{n}-{test}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("taskcenter-store-{test}-"))
+            .tempdir()
+            .expect("create a temp dir");
         Self { dir }
     }
-}
 
-impl TempSqlite {
+    /// Not created here: opening the store must create its directory.
     fn file(&self) -> PathBuf {
-        self.dir.join("nested/taskcenter.db")
+        self.dir.path().join("nested/taskcenter.db")
     }
 
     /// The counters the store keeps incrementally agree with a full recount.
@@ -57,84 +52,26 @@ impl TempSqlite {
     }
 }
 
-impl Drop for TempSqlite {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[async_trait]
 impl Backend for TempSqlite {
+    async fn create(test: &str) -> Self {
+        Self::new(test)
+    }
+
+    fn check(&self) {
+        self.check_counters();
+    }
+
     async fn open(&self) -> Arc<dyn Store> {
         // Through the URL resolver, as the server opens it.
         let url = format!("sqlite:{}", self.file().display());
-        taskcenter_store::open(Some(&url), &self.dir)
+        taskcenter_store::open(Some(&url), self.dir.path())
             .await
             .expect("open sqlite store")
     }
 }
 
-/// One `#[tokio::test]` per suite function: `store:` ones get a fresh store, `backend:`
-/// ones the backend itself (to reopen it). Each ends by checking the counters.
-macro_rules! sqlite_suite {
-    (store: [$($store_test:ident),* $(,)?], backend: [$($backend_test:ident),* $(,)?] $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $store_test() {
-                let backend = TempSqlite::new(stringify!($store_test));
-                suite::$store_test(backend.open().await).await;
-                backend.check_counters();
-            }
-        )*
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $backend_test() {
-                let backend = TempSqlite::new(stringify!($backend_test));
-                suite::$backend_test(&backend).await;
-                backend.check_counters();
-            }
-        )*
-    };
-}
-
-sqlite_suite! {
-    store: [
-        insert_and_get,
-        list_filters_and_orders,
-        list_by_next_fire,
-        dedup_returns_live_task,
-        dedup_within_batch,
-        dedup_ignores_finished_and_deleted,
-        replace_is_compare_and_set,
-        delete_reports_existing,
-        delete_by_name_takes_all_of_a_name,
-        due_tasks_in_order,
-        commit_fires_advances_task,
-        commit_fires_rejects_stale,
-        commit_fires_skips_fired_times,
-        fire_history_per_group,
-        unclaimed_fires_wait_for_first_group,
-        subscribe_all_claims_every_tag,
-        groups_each_get_every_message,
-        lease_returns_message_fields,
-        lease_oldest_first_up_to_max,
-        ack_only_leased_messages,
-        ack_after_lease_expiry_is_accepted,
-        nack_with_explicit_delay,
-        next_visible_tracks_the_earliest,
-        ack_task_lease_is_max_runtime,
-        retry_ladder_by_nack,
-        retry_ladder_by_lease_expiry,
-        empty_ladder_delivers_once,
-        dead_letters_list_requeue_purge,
-        delete_cancels_deliveries,
-        purge_forgets_only_finished_history,
-        concurrent_inserts,
-        concurrent_dedup_creates_once,
-        concurrent_fires_and_leases,
-    ],
-    backend: [durable_across_reopen],
-}
+store_suite!(TempSqlite);
 
 /// A task deleted before it ever fired leaves no row; one that fired stays, marked
 /// deleted, for retention to forget with its last fire.
@@ -173,4 +110,23 @@ async fn deleting_an_unfired_task_leaves_no_row() {
     assert_eq!(payloads, 1);
     drop(conn);
     backend.check_counters();
+}
+
+/// One process per store file: a second open fails naming the holder's pid, and the file
+/// is free again once the first store is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_open_fails_naming_the_holder() {
+    let backend = TempSqlite::new("lock");
+    let first = backend.open().await;
+    let url = format!("sqlite:{}", backend.file().display());
+    let second = taskcenter_store::open(Some(&url), backend.dir.path()).await;
+    let err = second.err().expect("the second open fails");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    drop(first);
+    let again = backend.open().await;
+    suite::put(&*again, vec![suite::task(1, "a", "x")]).await;
 }

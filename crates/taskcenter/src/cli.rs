@@ -1,4 +1,5 @@
-//! Command-line syntax. The flags of `serve` and `consume` are fixed contracts (SPEC §8).
+//! Command-line syntax. The flags of `serve` and `consume` are fixed contracts: scripts
+//! and tools rely on them, so they only ever gain options.
 
 use std::path::PathBuf;
 
@@ -33,17 +34,22 @@ pub enum Command {
     Resume(crate::cmd::tasks::IdArgs),
     /// Fire a task now, outside its schedule.
     Trigger(crate::cmd::tasks::IdArgs),
+    /// Change a task: its data, schedule, count, … (the fields given; the rest stay).
+    Update(crate::cmd::update::UpdateArgs),
     /// Show a task's fires: when, delivery state, attempts.
     History(crate::cmd::tasks::HistoryArgs),
     /// Show the next fire times of a schedule without adding anything.
     Preview(crate::cmd::add::PreviewArgs),
     /// Dead letters: messages out of retries. List, requeue or purge them.
     Dlq(crate::cmd::dlq::DlqArgs),
+    /// Ack fires end to end by fire id (consumers of an external broker).
+    Ack(crate::cmd::ack::AckArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8081].
+    /// Address to listen on: IP:PORT, HOST:PORT, or :PORT for every interface
+    /// [default: 127.0.0.1:8081].
     #[arg(long, env = "TASKCENTER_LISTEN")]
     pub listen: Option<String>,
     /// Directory of the embedded store [default: ./taskcenter-data].
@@ -62,8 +68,27 @@ pub struct ServeArgs {
     #[arg(long)]
     pub lease: Option<String>,
     /// Require this bearer token on the API.
-    #[arg(long, env = "TASKCENTER_AUTH_TOKEN")]
+    #[arg(long, env = "TASKCENTER_AUTH_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
+    /// Require the bearer token on /metrics too.
+    #[arg(long, env = "TASKCENTER_PROTECT_METRICS")]
+    pub protect_metrics: bool,
+    /// A web origin besides the server's own allowed to change state, e.g.
+    /// https://ops.example (repeatable).
+    #[arg(long, env = "TASKCENTER_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub allow_origin: Vec<String>,
+    /// A host name accepted while listening on loopback, e.g. a reverse proxy's (repeatable).
+    #[arg(long, env = "TASKCENTER_ALLOW_HOST", value_delimiter = ',')]
+    pub allow_host: Vec<String>,
+    /// Most HTTP connections at once [default: 4096].
+    #[arg(long, env = "TASKCENTER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Time to send a whole request head once started, e.g. 10s [default: 10s].
+    #[arg(long, env = "TASKCENTER_HEADER_TIMEOUT")]
+    pub header_timeout: Option<String>,
+    /// An idle keep-alive connection is closed after this, e.g. 60s [default: 60s].
+    #[arg(long, env = "TASKCENTER_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<String>,
     /// Replicas on PostgreSQL: a dead replica's shards are taken over within this, e.g. 10s.
     #[arg(long, env = "TASKCENTER_SHARD_LEASE")]
     pub shard_lease: Option<String>,
@@ -71,6 +96,41 @@ pub struct ServeArgs {
     /// [default: 7d; 0 keeps everything].
     #[arg(long, env = "TASKCENTER_RETENTION")]
     pub retention: Option<String>,
+    /// Shortest time allowed between two fires of a task (loops, @every and crontabs),
+    /// e.g. 5s [default: 1s].
+    #[arg(long, value_name = "DURATION")]
+    pub min_interval: Option<String>,
+    /// Where fires go: builtin (the built-in queue), nats://HOST:4222,
+    /// amqp://USER:PASS@HOST:5672/VHOST, redis://HOST:6379/DB,
+    /// rocketmq://HOST:9876[?group=G] (a build with the rocketmq feature) or an http(s)://
+    /// webhook [default: builtin].
+    #[arg(long, env = "TASKCENTER_PUBLISHER")]
+    pub publisher: Option<String>,
+    /// Topic, subject prefix, exchange or stream of an external publisher
+    /// [default: taskcenter].
+    #[arg(long, env = "TASKCENTER_TOPIC")]
+    pub topic: Option<String>,
+    /// Sign webhook requests with this key (`Taskcenter-Signature: sha256=<hex HMAC>`).
+    #[arg(long, env = "TASKCENTER_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// How long connecting to the broker, or one batch's publish until its last
+    /// confirmation, may take before it is tried again, e.g. 10s [default: 10s].
+    #[arg(long, env = "TASKCENTER_PUBLISH_TIMEOUT", value_name = "DURATION")]
+    pub publish_timeout: Option<String>,
+    /// How long one webhook request may take before it is tried again, e.g. 10s
+    /// [default: 10s].
+    #[arg(long, env = "TASKCENTER_WEBHOOK_TIMEOUT", value_name = "DURATION")]
+    pub webhook_timeout: Option<String>,
+    /// Redis Streams: keep about the newest N entries of the stream (`XADD … MAXLEN ~ N`)
+    /// [default: 0, every entry].
+    #[arg(long, env = "TASKCENTER_REDIS_MAXLEN", value_name = "N")]
+    pub redis_maxlen: Option<u64>,
+    /// ACL access key of the RocketMQ publisher (with --rocketmq-secret-key).
+    #[arg(long, env = "TASKCENTER_ROCKETMQ_ACCESS_KEY", hide_env_values = true)]
+    pub rocketmq_access_key: Option<String>,
+    /// ACL secret key of the RocketMQ publisher (with --rocketmq-access-key).
+    #[arg(long, env = "TASKCENTER_ROCKETMQ_SECRET_KEY", hide_env_values = true)]
+    pub rocketmq_secret_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +157,6 @@ pub struct ConsumeArgs {
     #[arg(long)]
     pub count: Option<u64>,
     /// Bearer token.
-    #[arg(long, env = "TASKCENTER_AUTH_TOKEN")]
+    #[arg(long, env = "TASKCENTER_AUTH_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
 }

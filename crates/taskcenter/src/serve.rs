@@ -7,14 +7,18 @@ use taskcenter_core::SystemClock;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ServeArgs;
-use crate::settings::server_config;
+use crate::settings;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
-    let config = server_config(&args)?;
+    let settings = settings::load(&args)?;
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    let config = settings.config;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("listening on {}", config.listen))?;
+        .with_context(|| format!("cannot bind {}", config.listen))?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     taskcenter_server::serve(listener, config, Arc::new(SystemClock), shutdown).await?;

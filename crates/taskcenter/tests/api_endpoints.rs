@@ -1,4 +1,4 @@
-//! Every endpoint of SPEC §2 under both route prefixes, checked from the outside
+//! Every endpoint of the HTTP API under both route prefixes, checked from the outside
 //! (preview has its own file).
 
 mod common;
@@ -394,4 +394,27 @@ fn list_by_next_fire_shows_what_fires_next() {
         let (status, body) = server.get(&format!("/v1/api/tasks?{bad}"));
         assert_error(status, &body, 400, bad);
     }
+}
+
+#[test]
+fn an_update_of_the_data_fires_nothing_extra_and_keeps_the_grid() {
+    let server = Server::start(&[]);
+    server.subscribe("up", "upd");
+    let id = server.add_task(json!({"name": "upd", "type": 2, "data": "old", "loop_time": 3600}));
+    let first = server.consume("up", "upd", 10, 5_000);
+    assert_eq!(first.len(), 1, "the loop fires at its creation: {first:?}");
+    server.ack("up", &msgids(&first));
+    let before = server.task_ok(&id);
+
+    let (status, body) = server.post("/v1/api/update-task", &json!({"taskid": id, "data": "new"}));
+    assert_eq!(status, 200, "{body}");
+    let after = server.task_ok(&id);
+    assert_eq!(after["data"], json!("new"));
+    assert_eq!(after["next_fire_time"], before["next_fire_time"], "{after}");
+    assert_eq!(after["fire_count"], json!(1), "{after}");
+    let extra = server.consume("up", "upd", 10, 1_500);
+    assert!(
+        extra.is_empty(),
+        "an update fired the task again: {extra:?}"
+    );
 }

@@ -1,21 +1,21 @@
 //! `taskcenter add` and `taskcenter preview` run as a user runs them: the real binary
 //! against a real server, schedules given in words.
 
-mod client_support;
+mod common;
 
-use client_support::{TestServer, is_id, now_ms};
+use common::{Server, is_hex24, now_ms};
 use serde_json::Value;
 
 #[test]
 fn add_in_the_words_people_use() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     // none of the schedule flags: once, now; prints the id
     let id = server
         .cli(&["add", "--name", "cli.now", "--data", "hello"])
         .ok()
         .trim()
         .to_string();
-    assert!(is_id(&id), "{id:?}");
+    assert!(is_hex24(&id), "{id:?}");
     let t = server.cli(&["get", &id, "--json"]).json();
     assert_eq!(
         (t["type"].as_i64(), t["data"].as_str()),
@@ -151,7 +151,7 @@ fn add_in_the_words_people_use() {
 
 #[test]
 fn preview_shows_fire_times() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let resp = server
         .cli(&[
             "preview", "--every", "10s", "-n", "3", "--from", "1000", "--json",
@@ -193,4 +193,26 @@ fn preview_shows_fire_times() {
         "2100-01-01T00:00:00Z",
     ]);
     assert_eq!(nothing.ok(), "This schedule never fires again.\n");
+}
+
+#[test]
+fn add_says_when_it_returned_an_existing_task() {
+    let server = Server::start(&[]);
+    let args = ["add", "--name", "cli.dup", "--data", "same", "--in", "1h"];
+    let first = server.cli(&args);
+    assert!(is_hex24(first.ok().trim()), "{first:?}");
+    assert!(!first.stderr.contains("exists"), "{first:?}");
+    let again = server.cli(&args);
+    assert_eq!(
+        again.ok().trim(),
+        first.stdout.trim(),
+        "the same id on stdout"
+    );
+    assert!(
+        again.stderr.contains("returned its id, added nothing"),
+        "{again:?}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    assert_eq!(server.cli(&json_args).json()["deduplicated"], true);
 }

@@ -1,13 +1,13 @@
 //! The CLI's failures: non-zero exit codes with the server's message, usage errors, an
 //! unreachable server; and the server taken from the environment, and `--help`.
 
-mod client_support;
+mod common;
 
-use client_support::{TestServer, command, is_id, run_cli, run_cli_with};
+use common::{Server, command, is_hex24, run_cli, run_cli_with};
 
 #[test]
 fn errors_exit_non_zero_with_the_servers_message() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let unknown = server.cli(&["get", "0123456789abcdef01234567"]);
     assert_eq!(unknown.code, 1);
     assert!(
@@ -67,20 +67,21 @@ fn errors_exit_non_zero_with_the_servers_message() {
 
 #[test]
 fn server_from_the_environment_and_help() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let out = run_cli_with(
         command()
-            .env("TASKCENTER_SERVER", server.url())
+            .env("TASKCENTER_SERVER", server.base_url())
             .args(["add", "--name", "env.t"]),
     );
-    assert!(is_id(out.ok().trim()), "{out:?}");
+    assert!(is_hex24(out.ok().trim()), "{out:?}");
     let help = run_cli(&["--help"]);
     assert!(
         help.ok().contains("Examples:") && help.stdout.contains("dlq"),
         "{help:?}"
     );
     for cmd in [
-        "add", "get", "ls", "rm", "pause", "resume", "trigger", "history", "preview", "dlq",
+        "add", "get", "ls", "rm", "pause", "resume", "trigger", "history", "preview", "update",
+        "dlq",
     ] {
         let h = run_cli(&[cmd, "--help"]);
         assert_eq!(h.code, 0, "{cmd} --help: {h:?}");

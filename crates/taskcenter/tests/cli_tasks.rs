@@ -1,14 +1,14 @@
-//! `ls`, `get`, `rm`, `pause`, `resume`, `trigger`, `history` and `dlq` run as a user runs
-//! them: tables for people, JSON for scripts, exit codes.
+//! `ls`, `get`, `rm`, `pause`, `resume`, `trigger`, `history`, `update` and `dlq` run as a
+//! user runs them: tables for people, JSON for scripts, exit codes.
 
-mod client_support;
+mod common;
 
-use client_support::TestServer;
-use serde_json::Value;
+use common::{Server, run_cli};
+use serde_json::{Value, json};
 
 #[test]
 fn ls_get_rm_pause_resume_trigger_history() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let a = server
         .cli(&["add", "--name", "ls.a", "--data", "1", "--every", "1h"])
         .ok()
@@ -76,12 +76,111 @@ fn ls_get_rm_pause_resume_trigger_history() {
 }
 
 #[test]
+fn update_changes_only_the_fields_given() {
+    let server = Server::start(&[]);
+    let id = server
+        .cli(&[
+            "add", "--name", "up.a", "--data", "old", "--every", "1h", "--count", "2",
+        ])
+        .ok()
+        .trim()
+        .to_string();
+
+    let data = server
+        .cli(&["update", &id, "--data", "new", "--json"])
+        .json();
+    assert_eq!(
+        (&data["_id"], &data["name"], &data["data"], &data["type"]),
+        (&json!(id), &json!("up.a"), &json!("new"), &json!(2))
+    );
+    assert_eq!(
+        (&data["loop_time"], &data["loop_count"]),
+        (&json!(3600), &json!(2))
+    );
+
+    let every = server
+        .cli(&["update", &id, "--every", "90s", "--count", "7", "--json"])
+        .json();
+    assert_eq!(
+        (&every["loop_time"], &every["loop_count"]),
+        (&json!(90), &json!(7))
+    );
+    assert_eq!(every["data"], "new");
+
+    let cron = server
+        .cli(&[
+            "update",
+            &id,
+            "--cron",
+            "0 4 * * *",
+            "--tz",
+            "Europe/Berlin",
+            "--ack",
+            "--json",
+        ])
+        .json();
+    assert_eq!(
+        (
+            &cron["type"],
+            &cron["crontab"],
+            &cron["timezone"],
+            &cron["ack"]
+        ),
+        (
+            &json!(3),
+            &json!("0 4 * * *"),
+            &json!("Europe/Berlin"),
+            &json!(true)
+        )
+    );
+    assert_eq!(cron["loop_count"], 7);
+    let stored = server.task_ok(&id);
+    assert_eq!(stored["crontab"], "0 4 * * *");
+    assert_eq!(stored["data"], "new");
+
+    let text = server
+        .cli(&["update", &id, "--no-ack", "--name", "up.b"])
+        .ok()
+        .to_string();
+    assert!(text.starts_with("id ") && text.contains(&id), "{text}");
+    assert!(
+        text.contains("up.b") && text.contains("cron 0 4 * * * (Europe/Berlin)"),
+        "{text}"
+    );
+    assert_eq!(server.task_ok(&id)["ack"], false);
+
+    let file = server.root.join("payload.txt");
+    std::fs::write(&file, "from a file").expect("write payload");
+    let path = file.display().to_string();
+    let from_file = server
+        .cli(&["update", &id, "--data-file", &path, "--json"])
+        .json();
+    assert_eq!(from_file["data"], "from a file");
+
+    let unknown = server.cli(&["update", "0123456789abcdef01234567", "--data", "x"]);
+    assert_eq!(unknown.code, 1, "{unknown:?}");
+    assert!(unknown.stderr.contains("not found"), "{unknown:?}");
+    let invalid = server.cli(&["update", &id, "--cron", "0 0 31 2 *"]);
+    assert_eq!(invalid.code, 1, "{invalid:?}");
+    assert_eq!(
+        server.task_ok(&id)["crontab"],
+        "0 4 * * *",
+        "a refused update changed the task"
+    );
+    let nothing = run_cli(&["update", &id]);
+    assert_eq!(
+        nothing.code, 2,
+        "an update without a change is a usage error: {nothing:?}"
+    );
+}
+
+#[test]
 fn dlq_ls_requeue_purge() {
-    let server = TestServer::start(&["--retry-delays", "1s"]);
+    let server = Server::start(&["--retry-delays", "1s"]);
     assert_eq!(server.cli(&["dlq", "ls"]).ok(), "No dead letters.\n");
     // Two deliveries of a message, both failed: it is dead.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let api = taskcenter_client::ApiClient::new(&server.url()).expect("api");
+    let api = taskcenter_client::ApiClient::new(&server.base_url()).expect("api");
     let req = taskcenter_client::types::ConsumeRequest {
         group: Some("g".into()),
         tags: Some("dlq.t".into()),

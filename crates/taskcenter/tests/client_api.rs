@@ -1,21 +1,21 @@
 //! The client library's typed API calls against the real server binary: every call, and
 //! errors that carry the server's `err` and `msg`.
 
-mod client_support;
+mod common;
 
 use std::time::Duration;
 
-use client_support::{TestServer, now_ms};
+use common::{Server, now_ms};
 use taskcenter_client::types::{BatchItemResult, PreviewRequest};
 use taskcenter_client::{ApiClient, ClientError, ListQuery, Page, TaskBuilder, TaskSpec};
 
-fn api(server: &TestServer) -> ApiClient {
-    ApiClient::new(&server.url()).expect("client")
+fn api(server: &Server) -> ApiClient {
+    ApiClient::new(&server.base_url()).expect("client")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_task_call() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let api = api(&server);
     let start = now_ms() / 1000 + 3600;
 
@@ -183,7 +183,7 @@ async fn every_task_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_carry_err_and_msg() {
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let api = api(&server);
     let e = api
         .add(&TaskBuilder::once("has space", "x").build())

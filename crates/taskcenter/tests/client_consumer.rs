@@ -1,13 +1,14 @@
 //! The consumer against the real server binary: handlers by tag expression get exactly
 //! their messages; a failing handler is retried with rising attempts into the dead letters.
 
-mod client_support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::{TestServer, consumer_config as config, eventually, logs, states};
+use common::Server;
+use common::client::{consumer_config as config, eventually, logs, states};
 use taskcenter_client::{Client, ClientError, Config, Message, Page, TaskBuilder};
 
 /// Messages a handler saw: (handler label, message).
@@ -38,7 +39,7 @@ fn tags_by_label(seen: &Seen) -> BTreeMap<String, Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_handlers_get_exactly_their_tags() {
     logs();
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     let seen: Seen = Arc::default();
     let client = Client::new(config(&server, "work")).expect("client");
     record(&client, "alpha", "t.alpha", &seen);
@@ -97,7 +98,7 @@ async fn three_handlers_get_exactly_their_tags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_handler_is_retried_until_dead() {
     logs();
-    let server = TestServer::start(&["--retry-delays", "1s,1s"]);
+    let server = Server::start(&["--retry-delays", "1s,1s"]);
     let attempts: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
     let client = Client::new(config(&server, "retry")).expect("client");
     let log = attempts.clone();
@@ -156,12 +157,13 @@ async fn failing_handler_is_retried_until_dead() {
     assert_eq!(states(&api, &added.taskid).await, ["dead"]);
 }
 
-/// The seed's first style, and the mistakes the consumer refuses. The only test of this
-/// binary that touches the process-wide client.
+/// The process-wide style (`init`, `add_task_handler`, `start`, `release`), and the
+/// mistakes the consumer refuses. The only test of this binary that touches the
+/// process-wide client.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_client_and_misuse() {
     logs();
-    let server = TestServer::start(&[]);
+    let server = Server::start(&[]);
     assert!(matches!(
         taskcenter_client::add_task_handler("x", |_, _, _| async { Ok::<(), String>(()) }),
         Err(ClientError::NotInitialized)
@@ -234,7 +236,7 @@ async fn global_client_and_misuse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_handler_nacks_and_the_retry_succeeds() {
     logs();
-    let server = TestServer::start(&["--retry-delays", "1s"]);
+    let server = Server::start(&["--retry-delays", "1s"]);
     let client = Client::new(config(&server, "panics")).expect("client");
     let attempts: Arc<Mutex<Vec<i64>>> = Arc::default();
     let log = attempts.clone();

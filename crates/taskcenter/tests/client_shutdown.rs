@@ -1,20 +1,21 @@
 //! The consumer's graceful shutdown and its ride through a server restart, against the
 //! real server binary: nothing lost, nothing handled twice.
 
-mod client_support;
+mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::{TestServer, consumer_config as config, eventually, logs, states};
+use common::Server;
+use common::client::{consumer_config as config, eventually, logs, states};
 use taskcenter_client::types::ConsumeRequest;
 use taskcenter_client::{ApiClient, Client, TaskBuilder};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_mid_handling_loses_nothing() {
     logs();
-    let server = TestServer::start(&[]);
-    let api = ApiClient::new(&server.url()).expect("api");
+    let server = Server::start(&[]);
+    let api = ApiClient::new(&server.base_url()).expect("api");
     let seen: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();
     let finished: Arc<Mutex<Vec<String>>> = Arc::default();
     let slow = |client: &Client, pause: Duration| {
@@ -134,8 +135,8 @@ async fn shutdown_mid_handling_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_rides_through_a_server_restart() {
     logs();
-    let mut server = TestServer::start(&[]);
-    let api = ApiClient::new(&server.url()).expect("api");
+    let mut server = Server::start(&[]);
+    let api = ApiClient::new(&server.base_url()).expect("api");
     let runs: Arc<Mutex<Vec<String>>> = Arc::default();
     let client = Client::new(config(&server, "g")).expect("client");
     let log = runs.clone();
@@ -186,7 +187,7 @@ async fn consumer_rides_through_a_server_restart() {
     server.kill9();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(runs.lock().expect("runs").iter().any(|r| r == "done slow"));
-    server.restart();
+    server.restart_on_same_port();
     let after = api
         .add(&TaskBuilder::once("restart.after", "after").build())
         .await

@@ -1,68 +1,33 @@
 //! The dashboard in a real headless Chromium: the page the server serves at `/` renders the
 //! tasks, the timeline of upcoming fires, the live counters, a task's fire history and the
 //! dead letters from the live API, and asks for the bearer token when the API wants one.
-//!
-//! Chromium is Debian's `chromium` package (`scripts/test.sh` installs it when missing). A
-//! machine without it fails these tests rather than skipping them.
+//! These read the DOM the page leaves after a few seconds; `dashboard_actions.rs` drives
+//! the page (forms, buttons) through the DevTools protocol.
 
+mod browser;
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use browser::{CHROMIUM_FLAGS, chromium};
 use common::*;
 use serde_json::json;
-
-/// The flags a closed network needs: no background requests to Google, no GPU, no sandbox
-/// (tests run as root).
-const CHROMIUM_FLAGS: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
 
 /// How long the page runs (in Chromium's virtual time) before its DOM is read: long
 /// enough for the first fetches and two rounds of the 2 s counter poll.
 const VIRTUAL_TIME_MS: u32 = 5000;
 
-/// The browser: `$CHROMIUM`, else `chromium` on the `PATH`. Missing is a failure, not a skip.
-fn chromium() -> PathBuf {
-    let found = match std::env::var_os("CHROMIUM") {
-        Some(path) => Some(PathBuf::from(path)).filter(|p| p.is_file()),
-        None => {
-            let path = std::env::var_os("PATH").unwrap_or_default();
-            std::env::split_paths(&path)
-                .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-                .find(|candidate| candidate.is_file())
-        }
-    };
-    found.unwrap_or_else(|| {
-        panic!(
-            "chromium is not installed: the dashboard tests need a real headless browser. \
-             Install Debian's package (`apt-get install -y chromium`; scripts/test.sh does \
-             it) or point CHROMIUM at a Chromium binary."
-        )
-    })
-}
-
 /// Loads `url` in a fresh headless Chromium and answers the DOM as the page left it.
 fn dump_dom(url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "taskcenter-chromium-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    std::fs::create_dir_all(&profile).expect("create the chromium profile dir");
+    let profile = tempfile::Builder::new()
+        .prefix("taskcenter-chromium-")
+        .tempdir()
+        .expect("create the chromium profile dir");
     let child = Command::new(chromium())
         .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--virtual-time-budget={VIRTUAL_TIME_MS}"))
         .arg("--dump-dom")
         .arg(url)
@@ -83,7 +48,7 @@ fn dump_dom(url: &str) -> String {
             panic!("chromium did not finish loading {url} within 120 s");
         }
     };
-    let _ = std::fs::remove_dir_all(&profile);
+    drop(profile);
     let dom = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success() && dom.contains("</html>"),

@@ -1,4 +1,4 @@
-//! The built-in queue (SPEC §4): long-poll, leases, nack and retries, dead letters,
+//! The built-in queue: long-poll, leases, nack and retries, dead letters,
 //! ack tasks, groups and tag filters. Retries here are 1 s, 1 s and leases 2 s.
 
 mod common;

@@ -57,7 +57,7 @@ fn metrics_are_prometheus_text_with_queue_and_task_figures() {
 }
 
 #[test]
-fn stat_counts_fires_per_name_and_alerts_cross_the_seed_thresholds() {
+fn stat_counts_fires_per_name_and_alerts_cross_the_per_minute_thresholds() {
     let server = Server::start_with_config("name_alert_count = 2\ntotal_alert_count = 3\n", &[]);
     // The counters are per calendar minute: keep all four fires inside one.
     if now_ms() % 60_000 > 45_000 {
@@ -159,5 +159,25 @@ fn metrics_count_fires_retries_nacks_lateness_and_api_latency() {
     assert_eq!(
         value("taskcenter_api_request_duration_seconds_bucket{le=\"+Inf\"}"),
         value("taskcenter_api_request_duration_seconds_count")
+    );
+}
+
+#[test]
+fn a_trigger_by_hand_counts_as_a_fire_like_a_scheduled_one() {
+    let server = Server::start(&[]);
+    let later = now_s() + 3_600;
+    let id =
+        server.add_task(json!({"name": "byhand", "type": 1, "data": "h", "start_time": later}));
+    let (status, body) = server.post("/v1/api/trigger-task", &json!({"taskid": id}));
+    assert_eq!(status, 200, "{body}");
+    let (_, stat) = server.get("/v1/api/task/stat");
+    assert_eq!(stat["names"]["byhand"], json!(1), "{stat}");
+    let text = reqwest::blocking::get(server.url("/metrics"))
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(
+        text.lines().any(|l| l == "taskcenter_fires_total 1"),
+        "{text}"
     );
 }

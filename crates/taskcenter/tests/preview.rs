@@ -1,4 +1,4 @@
-//! `POST /v1/api/preview` (SPEC §2, beyond the seed): the fire times a schedule would
+//! `POST /v1/api/preview`: the fire times a schedule would
 //! produce — exact on loop grids, in time zones, across DST, by the Vixie day rules.
 
 mod common;
@@ -177,4 +177,49 @@ fn preview_count_must_be_between_1_and_1000() {
             "{p}: a 1 s grid"
         );
     }
+}
+
+#[test]
+fn preview_of_every_starts_from_from() {
+    let server = Server::start(&[]);
+    let from = (now_s() + 86_400) * 1000 + 123;
+    let body = json!({"name": "pv.every", "type": 3, "data": "", "crontab": "@every 1h",
+                      "count": 3, "from": from});
+    let want: Vec<i64> = (1..4).map(|k| from + k * 3_600_000).collect();
+    assert_eq!(preview(&server, "/v1/api", body), want);
+    let past = unix_utc(2020, 1, 10, 0, 0) * 1000;
+    let body = json!({"name": "pv.every", "type": 3, "data": "", "crontab": "@every 90s",
+                      "count": 2, "from": past});
+    assert_eq!(
+        preview(&server, "/v1/api", body),
+        vec![past + 90_000, past + 180_000]
+    );
+}
+
+#[test]
+fn preview_of_a_long_loop_far_ahead_is_exact() {
+    let server = Server::start(&[]);
+    let start = now_s() + 60;
+    // Fire k is at start + k s; with 50,000,000 fires the last is at k = 49,999,999.
+    let last = (start + 49_999_999) * 1000;
+    let body = |from: i64| {
+        json!({"name": "pv.long", "type": 2, "data": "", "loop_time": 1, "start_time": start,
+               "loop_count": 50_000_000, "count": 5, "from": from})
+    };
+    assert_eq!(
+        preview(&server, "/v1/api", body(last - 1500)),
+        vec![last - 1000, last]
+    );
+    assert_eq!(preview(&server, "/v1/api", body(last)), Vec::<i64>::new());
+    let window = json!({"name": "pv.long", "type": 2, "data": "", "loop_time": 10,
+                        "start_time": start, "end_time": start + 40_000_000,
+                        "count": 5, "from": (start + 39_999_975) * 1000});
+    assert_eq!(
+        preview(&server, "/v1/api", window),
+        vec![
+            (start + 39_999_980) * 1000,
+            (start + 39_999_990) * 1000,
+            (start + 40_000_000) * 1000
+        ]
+    );
 }

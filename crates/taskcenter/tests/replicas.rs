@@ -1,16 +1,15 @@
-//! Several replicas on one PostgreSQL database (SPEC §5, issue 5): every fire exactly
+//! Several replicas on one PostgreSQL database: every fire exactly
 //! once while a replica is killed with `kill -9`, its shards taken over within the lease
 //! time; and a replica frozen past its lease (SIGSTOP) fires nothing another replica
 //! took over when it is resumed. The PostgreSQL restart test is `replicas_pg_restart.rs`.
 
 mod common;
-mod replica_support;
 
 use std::time::Duration;
 
 use common::pg::TestDb;
+use common::replicas::*;
 use common::*;
-use replica_support::*;
 
 const TASKS: usize = 5000;
 const SPREAD_S: i64 = 20;

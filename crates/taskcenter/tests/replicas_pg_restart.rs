@@ -4,14 +4,13 @@
 //! shared) and lives in its own file.
 
 mod common;
-mod replica_support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::pg::{TestDb, exclusive_lock};
+use common::replicas::*;
 use common::*;
-use replica_support::*;
 
 /// Stops the machine's PostgreSQL cluster, as an operator would, keeps it down for
 /// `down` (longer than a shard lease, so every lease has expired when it is back), and

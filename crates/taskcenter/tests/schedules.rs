@@ -1,4 +1,4 @@
-//! When tasks fire (SPEC §3), observed through the built-in queue.
+//! When tasks fire, observed through the built-in queue.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! Process contracts of SPEC §8: graceful exit on signals, and `taskcenter consume --json`.
+//! The process contracts scripts rely on: graceful exit on signals, and
+//! `taskcenter consume --json`.
 
 mod common;
 

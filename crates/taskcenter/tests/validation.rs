@@ -1,4 +1,4 @@
-//! The input rules of SPEC §2: every rejected input answers the right status and the
+//! The input rules of the task API: every rejected input answers the right status and the
 //! `{"err": int, "msg": str}` body; wrong types name the field.
 
 mod common;
@@ -378,4 +378,107 @@ fn consume_api_wrong_types_are_400_naming_the_field() {
         &json!({"group": "g", "msgids": ["m1"], "delay_ms": "1"}),
         "delay_ms",
     );
+}
+
+#[test]
+fn one_minimum_interval_for_loops_every_and_crontabs() {
+    let server = Server::start(&[]);
+    let cron = |expr: &str| json!({"name": "v.min", "type": 3, "data": expr, "crontab": expr});
+    for fast in ["@every 1ms", "@every 500ms"] {
+        expect_400_naming(&server, "/v1/api/task", &cron(fast), "crontab");
+    }
+    server.add_task(cron("@every 1s"));
+    server.add_task(cron("* * * * * *"));
+    server.add_task(json!({"name": "v.min", "type": 2, "data": "l", "loop_time": 1}));
+
+    let strict = Server::start(&["--min-interval", "10s"]);
+    let lp = json!({"name": "v.min", "type": 2, "data": "l", "loop_time": 5});
+    expect_400_naming(&strict, "/v1/api/task", &lp, "loop_time");
+    expect_400_naming(&strict, "/v1/api/task", &cron("*/5 * * * * *"), "crontab");
+    expect_400_naming(&strict, "/v1/api/task", &cron("@every 9s"), "crontab");
+    strict.add_task(cron("*/10 * * * * *"));
+    strict.add_task(cron("@every 10s"));
+
+    let from_file = Server::start_with_config("min_interval = \"1m\"\n", &[]);
+    expect_400_naming(&from_file, "/v1/api/task", &cron("@every 30s"), "crontab");
+    from_file.add_task(cron("* * * * *"));
+}
+
+#[test]
+fn times_in_milliseconds_are_refused_as_not_unix_seconds() {
+    let server = Server::start(&[]);
+    for field in ["start_time", "end_time"] {
+        let body = with(valid(), field, json!(1_796_449_134_000_000_i64));
+        expect_400_naming(&server, "/v1/api/task", &body, field);
+        let (_, resp) = server.post("/v1/api/task", &body);
+        let msg = resp["msg"].as_str().unwrap_or_default();
+        assert!(msg.contains("unix seconds"), "{field}: {msg:?}");
+        let (status, resp) = server.post("/v1/api/preview", &body);
+        assert_error(status, &resp, 400, &format!("preview with {field} in ms"));
+    }
+    server.add_task(with(valid(), "end_time", json!(253_402_300_799_i64)));
+}
+
+#[test]
+fn max_runtime_zero_takes_the_default_and_negative_is_refused() {
+    let server = Server::start(&[]);
+    let id = server.add_task(with(valid(), "max_runtime", json!(0)));
+    assert_eq!(server.task_ok(&id)["max_runtime"], json!(60));
+    expect_400_naming(
+        &server,
+        "/v1/api/task",
+        &with(valid(), "max_runtime", json!(-1)),
+        "max_runtime",
+    );
+    let configured = Server::start_with_config("default_max_runtime = 90\n", &[]);
+    let id = configured.add_task(with(valid(), "max_runtime", json!(0)));
+    assert_eq!(configured.task_ok(&id)["max_runtime"], json!(90));
+}
+
+#[test]
+fn timezones_are_stored_and_answered_canonically() {
+    let server = Server::start(&[]);
+    let cron = json!({"name": "v.tz", "type": 3, "data": "a", "crontab": "0 9 * * *",
+                      "timezone": "europe/berlin"});
+    let id = server.add_task(cron);
+    assert_eq!(server.task_ok(&id)["timezone"], json!("Europe/Berlin"));
+    let prefixed = json!({"name": "v.tz", "type": 3, "data": "b",
+                          "crontab": "CRON_TZ=asia/tokyo 0 9 * * *"});
+    let id = server.add_task(prefixed);
+    assert_eq!(
+        server.task_ok(&id)["crontab"],
+        json!("CRON_TZ=Asia/Tokyo 0 9 * * *")
+    );
+    let (status, task) = server.post(
+        "/v1/api/update-task",
+        &json!({"taskid": id, "timezone": "america/new_york"}),
+    );
+    assert_eq!(status, 200, "{task}");
+    assert_eq!(task["timezone"], json!("America/New_York"));
+}
+
+#[test]
+fn a_deduplicated_add_says_so() {
+    let server = Server::start(&[]);
+    let body = with(valid(), "name", json!("v.dedup"));
+    let (status, first) = server.post("/v1/api/task", &body);
+    assert_eq!(status, 200, "{first}");
+    let keys: Vec<&String> = first.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["name", "taskid"],
+        "a new task: the seed's fields only"
+    );
+    let (status, again) = server.post("/v1/api/task", &body);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again,
+        json!({"taskid": first["taskid"], "name": "v.dedup", "deduplicated": true})
+    );
+    let other = with(body.clone(), "data", json!("other"));
+    let (status, batch) = server.post("/v1/api/tasks", &json!([body, other]));
+    assert_eq!(status, 200, "{batch}");
+    assert_eq!(batch[0]["deduplicated"], json!(true), "{batch}");
+    assert_eq!(batch[0]["taskid"], first["taskid"]);
+    assert!(batch[1].get("deduplicated").is_none(), "{batch}");
 }

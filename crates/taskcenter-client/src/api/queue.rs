@@ -25,6 +25,18 @@ impl ApiClient {
         let req = AckRequest {
             group: Some(group.into()),
             msgids,
+            attempts: None,
+            fire_ids: Vec::new(),
+        };
+        self.post_json("ack", &req).await
+    }
+
+    /// Acks fires end to end by fire id (what consumers of an external broker do);
+    /// answers the fire ids it applied to.
+    pub async fn ack_fires(&self, fire_ids: Vec<String>) -> Result<AckResponse, ClientError> {
+        let req = AckRequest {
+            fire_ids,
+            ..AckRequest::default()
         };
         self.post_json("ack", &req).await
     }
@@ -40,6 +52,8 @@ impl ApiClient {
             group: Some(group.into()),
             msgids,
             delay_ms,
+            attempts: None,
+            reason: None,
         };
         self.post_json("nack", &req).await
     }

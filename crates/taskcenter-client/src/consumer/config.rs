@@ -1,9 +1,22 @@
 //! [`Config`]: where the consumer pulls from, as which group, how many at once.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::dedup::SeenFires;
+use super::transport::Transport;
+use crate::error::ClientError;
 
 /// The server the command-line tools and [`Config::default`] use.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8081";
+
+/// The topic a server publishes on unless told otherwise.
+pub const DEFAULT_TOPIC: &str = "taskcenter";
+
+/// RocketMQ's retry ladder in seconds: 10s 30s 1m 2m … 10m 20m 30m 1h 2h.
+const ROCKETMQ_LADDER: [u64; 16] = [
+    10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200,
+];
 
 /// How a consumer connects and behaves. Start from [`Config::new`] (or
 /// [`Config::from_env`]) and adjust with the `with_*` methods:
@@ -18,11 +31,34 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8081";
 ///     .with_shutdown_timeout(Duration::from_secs(10));
 /// assert_eq!(config.group, "billing");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
-    /// Server URL, e.g. `http://127.0.0.1:8081`.
+    /// Server URL, e.g. `http://127.0.0.1:8081`. With the built-in queue the consumer pulls
+    /// from it; with a broker it is only called to ack the fires of `ack` tasks.
     pub server: String,
+    /// Where messages come from: the server's built-in queue (default) or the broker the
+    /// server publishes to. Changing it changes no handler code.
+    pub transport: Transport,
+    /// With a broker: the topic the server publishes on (its `--topic`, default
+    /// `taskcenter`): the stream, subject prefix or exchange.
+    pub topic: String,
+    /// With a broker: the pauses before each retry of a failed message; a message is
+    /// delivered at most `retry_delays.len() + 1` times, then it goes to the broker's
+    /// dead-letter place. Default: the RocketMQ ladder of 16 delays (10 s … 2 h). The
+    /// built-in queue uses the server's ladder instead; RocketMQ rounds each delay up to one
+    /// of its delay levels.
+    pub retry_delays: Vec<Duration>,
+    /// With a broker: how long a delivered message may stay unsettled before the broker
+    /// hands it to another consumer (JetStream's ack wait, the idle time after which a Redis
+    /// consumer claims another's pending entry). Running handlers keep their messages
+    /// (default 30 s).
+    pub lease: Duration,
+    /// With a broker: whether a handled fire is acked to the server
+    /// (`POST /v1/api/ack {"fire_ids"}`), which an `ack` task needs; default on.
+    pub ack_fires: bool,
+    /// Skips fires already handled, by `fire_id` (see [`SeenFires`]); default none.
+    pub dedup: Option<Arc<dyn SeenFires>>,
     /// Consumer group: every group gets every message of its tags; inside a group each
     /// message goes to one consumer. Default `default`.
     pub group: String,
@@ -47,6 +83,15 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server: DEFAULT_SERVER.into(),
+            transport: Transport::Builtin,
+            topic: DEFAULT_TOPIC.into(),
+            retry_delays: ROCKETMQ_LADDER
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+            lease: Duration::from_secs(30),
+            ack_fires: true,
+            dedup: None,
             group: "default".into(),
             concurrency: 8,
             poll_wait: Duration::from_secs(10),
@@ -68,13 +113,15 @@ impl Config {
     }
 
     /// Defaults, with the server, group and token taken from `TASKCENTER_SERVER`,
-    /// `TASKCENTER_GROUP` and `TASKCENTER_AUTH_TOKEN` when they are set.
-    pub fn from_env() -> Self {
+    /// `TASKCENTER_GROUP` and `TASKCENTER_AUTH_TOKEN`, and the transport and topic from
+    /// `TASKCENTER_PUBLISHER` and `TASKCENTER_TOPIC` (the same variables the server reads,
+    /// so a consumer follows the server to its broker) when they are set.
+    pub fn from_env() -> Result<Self, ClientError> {
         Self::from_vars(|key| std::env::var(key).ok())
     }
 
     /// Like [`from_env`](Self::from_env), reading variables through `var`.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ClientError> {
         let set = |key: &str| var(key).filter(|v| !v.trim().is_empty());
         let mut c = Self::default();
         if let Some(server) = set("TASKCENTER_SERVER") {
@@ -84,7 +131,50 @@ impl Config {
             c.group = group;
         }
         c.token = set("TASKCENTER_AUTH_TOKEN");
-        c
+        if let Some(url) = set("TASKCENTER_PUBLISHER") {
+            c.transport = Transport::from_url(&url)?;
+        }
+        if let Some(topic) = set("TASKCENTER_TOPIC") {
+            c.topic = topic;
+        }
+        Ok(c)
+    }
+
+    /// Consumes from the broker at `url` (`nats://…`, `redis://…`, `amqp://…`,
+    /// `rocketmq://…`, the server's `--publisher` URL) or, with `builtin`, from the server's own queue.
+    pub fn with_broker(mut self, url: &str) -> Result<Self, ClientError> {
+        self.transport = Transport::from_url(url)?;
+        Ok(self)
+    }
+
+    /// Sets the topic the server publishes on (its `--topic`).
+    pub fn with_topic(mut self, topic: impl Into<String>) -> Self {
+        self.topic = topic.into();
+        self
+    }
+
+    /// Sets the retry ladder used with a broker.
+    pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Self {
+        self.retry_delays = delays;
+        self
+    }
+
+    /// Sets how long an unsettled message stays with this consumer (with a broker).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Whether handled fires are acked to the server (with a broker).
+    pub fn with_ack_fires(mut self, on: bool) -> Self {
+        self.ack_fires = on;
+        self
+    }
+
+    /// Skips fires `seen` says were handled already.
+    pub fn with_dedup(mut self, seen: Arc<dyn SeenFires>) -> Self {
+        self.dedup = Some(seen);
+        self
     }
 
     /// Sets the consumer group.
@@ -135,10 +225,31 @@ mod tests {
             "TASKCENTER_SERVER" => Some("http://h:1".into()),
             "TASKCENTER_GROUP" => Some(" ".into()),
             _ => None,
-        });
+        })
+        .expect("valid");
         assert_eq!(c.server, "http://h:1");
         assert_eq!(c.group, "default");
         assert_eq!(c.token, None);
+        assert_eq!(c.transport, Transport::Builtin);
+        assert_eq!(c.retry_delays.len(), 16);
         assert_eq!(Config::default().with_concurrency(0).concurrency, 1);
+    }
+
+    #[test]
+    fn publisher_variable_picks_the_transport() {
+        let c = Config::from_vars(|k| match k {
+            "TASKCENTER_PUBLISHER" => Some("nats://127.0.0.1:4222".into()),
+            "TASKCENTER_TOPIC" => Some("jobs".into()),
+            _ => None,
+        });
+        match c {
+            Ok(c) => {
+                assert_eq!(c.topic, "jobs");
+                assert!(matches!(c.transport, Transport::Nats { .. }));
+            }
+            // Without the feature the URL is refused, saying which feature builds it.
+            Err(e) => assert!(e.to_string().contains("nats"), "{e}"),
+        }
+        assert!(Config::from_vars(|_| Some("ftp://x".into())).is_err());
     }
 }

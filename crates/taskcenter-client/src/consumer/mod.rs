@@ -1,11 +1,17 @@
-//! The consumer: [`Client`] registers async handlers by tag expression, pulls the
-//! built-in queue, acks what succeeds and nacks what fails.
+//! The consumer: [`Client`] registers async handlers by tag expression, takes messages
+//! from the built-in queue (`runner`) or a broker (`broker`), acks what succeeds and
+//! retries what fails.
 
 mod backoff;
+mod broker;
 pub(crate) mod config;
+mod dedup;
+mod handlers;
 mod routes;
 mod runner;
 mod settle;
+mod slots;
+mod transport;
 
 use std::collections::HashSet;
 use std::fmt::Display;
@@ -18,11 +24,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::ApiClient;
 use crate::error::ClientError;
-pub use config::{Config, DEFAULT_SERVER};
+use broker::Plan;
+use broker::runner::BrokerRunner;
+pub use config::{Config, DEFAULT_SERVER, DEFAULT_TOPIC};
+pub use dedup::{RecentFires, SeenFires};
 use routes::{HandlerFn, Route, message_style, parse_tags, seed_style};
 use runner::Runner;
+use taskcenter_core::TagFilter;
+pub use transport::Transport;
 
-/// A consumer of the built-in queue (the seed's explicit client).
+/// A consumer of the built-in queue or of a broker, as [`Config::transport`] says (the
+/// explicit style: `Client::new`, `register`, `start`). The handlers do not depend on the
+/// transport.
 ///
 /// Register handlers with [`register`](Self::register), then [`start`](Self::start) it;
 /// it runs in the background on the current tokio runtime until
@@ -150,15 +163,35 @@ impl Client {
             State::Idle(routes) => std::mem::take(routes),
             _ => return Err(ClientError::AlreadyStarted),
         };
-        let runner = Arc::new(Runner {
-            api: self.inner.api.clone(),
-            config: self.inner.config.clone(),
-            routes,
-            in_flight: Arc::new(Mutex::new(HashSet::new())),
-            running: Mutex::new(HashSet::new()),
-        });
         let stop = CancellationToken::new();
-        let join = handle.spawn(runner.run(stop.clone()));
+        let config = &self.inner.config;
+        let join = if config.transport == Transport::Builtin {
+            let runner = Arc::new(Runner {
+                api: self.inner.api.clone(),
+                config: config.clone(),
+                routes,
+                in_flight: Arc::new(Mutex::new(HashSet::new())),
+                running: Mutex::new(HashSet::new()),
+            });
+            handle.spawn(runner.run(stop.clone()))
+        } else {
+            let plan = Plan {
+                topic: config.topic.clone(),
+                group: config.group.clone(),
+                tags: subscribed_tags(&routes),
+                ladder: config.retry_delays.clone(),
+                lease: config.lease,
+                concurrency: config.concurrency.max(1),
+            };
+            let runner = Arc::new(BrokerRunner {
+                api: self.inner.api.clone(),
+                config: config.clone(),
+                plan,
+                routes,
+                abort: CancellationToken::new(),
+            });
+            handle.spawn(runner.run(stop.clone()))
+        };
         *state = State::Running(stop, join);
         Ok(())
     }
@@ -180,6 +213,20 @@ impl Client {
             }
         }
     }
+}
+
+/// The tags the handlers take, sorted, or `None` if one takes every tag.
+fn subscribed_tags(routes: &[Route]) -> Option<Vec<String>> {
+    let mut tags = Vec::new();
+    for route in routes {
+        match &route.filter {
+            TagFilter::All => return None,
+            TagFilter::Only(only) => tags.extend(only.iter().cloned()),
+        }
+    }
+    tags.sort_unstable();
+    tags.dedup();
+    Some(tags)
 }
 
 impl Inner {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use taskcenter_api::Message;
 use taskcenter_core::TagFilter;
-use taskcenter_core::spec::validate_name;
+use taskcenter_core::validate_name;
 
 use crate::error::ClientError;
 

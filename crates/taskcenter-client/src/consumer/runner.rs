@@ -17,8 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::config::Config;
-use super::routes::{Route, matching, union};
+use super::handlers::{Outcome, run_handlers};
+use super::routes::{Route, union};
 use super::settle::{self, Settle};
+use super::slots::free_slots;
 use crate::api::ApiClient;
 
 /// Everything the loop and its handler tasks share.
@@ -53,18 +55,9 @@ impl Runner {
         tracing::info!(group = %self.config.group, %tags, server = %self.api.base_url(), "consumer started");
         loop {
             while tasks.try_join_next().is_some() {}
-            let first = tokio::select! {
-                biased;
-                _ = stop.cancelled() => break,
-                permit = slots.clone().acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
+            let Some(mut permits) = free_slots(&slots, &stop).await else {
+                break;
             };
-            let mut permits = vec![first];
-            while let Ok(p) = slots.clone().try_acquire_owned() {
-                permits.push(p);
-            }
             let req = ConsumeRequest {
                 group: Some(self.config.group.clone()),
                 tags: Some(tags.clone()),
@@ -126,26 +119,9 @@ impl Runner {
 
     /// Runs every handler matching the message's tag; acks if all succeed.
     async fn handle(&self, m: &Message) -> Settle {
-        let mut failed = false;
-        for route in matching(&self.routes, &m.tag) {
-            // In its own task, so a panicking handler fails this message, not the loop;
-            // the guard aborts it if this task is aborted at shutdown.
-            let (handler, msg) = (route.handler.clone(), m.clone());
-            let mut guard = AbortOnDrop(tokio::spawn(async move { handler(msg).await }));
-            let outcome = match (&mut guard.0).await {
-                Ok(r) => r,
-                Err(e) => Err(format!("handler panicked: {e}")),
-            };
-            if let Err(error) = outcome {
-                tracing::warn!(msgid = %m.msgid, taskid = %m.taskid, tag = %m.tag,
-                    attempt = m.attempt, %error, "handler failed; nacked for a retry (a dead letter after the last)");
-                failed = true;
-            }
-        }
-        if failed {
-            Settle::Nack(m.msgid.clone(), None)
-        } else {
-            Settle::Ack(m.msgid.clone())
+        match run_handlers(&self.routes, m).await {
+            Outcome::Failed(_) => Settle::Nack(m.msgid.clone(), None),
+            Outcome::Done | Outcome::Unmatched => Settle::Ack(m.msgid.clone()),
         }
     }
 
@@ -186,14 +162,5 @@ impl Runner {
             );
         }
         tracing::info!(group = %self.config.group, "consumer stopped");
-    }
-}
-
-/// Aborts the task when dropped.
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

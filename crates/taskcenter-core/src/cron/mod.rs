@@ -1,4 +1,4 @@
-//! Crontab expressions with Vixie cron / cronie semantics (see SPEC §3).
+//! Crontab expressions with Vixie cron / cronie semantics.
 //!
 //! INTERFACE CONTRACT (used by `schedule.rs`; keep these signatures):
 //! - `CronExpr::parse(text, default_tz) -> Result<CronExpr, CronError>`
@@ -14,6 +14,7 @@
 mod calendar;
 mod days;
 mod fields;
+mod gap;
 mod matcher;
 mod next;
 mod parse;
@@ -66,6 +67,21 @@ impl CronExpr {
     /// then moved to the nearest weekday, so `30W` in February acts like `LW`.
     pub fn parse(text: &str, default_tz: &str) -> Result<Self, CronError> {
         parse::parse(text, default_tz)
+    }
+
+    /// A lower bound of the time between two consecutive fires, in milliseconds.
+    pub fn shortest_gap_ms(&self) -> i64 {
+        match self {
+            Self::Every(ms) => *ms,
+            Self::Calendar(cron) => cron.shortest_gap_ms(),
+        }
+    }
+
+    /// `text` with the zone of a `CRON_TZ=` prefix spelled as its canonical IANA name
+    /// (`CRON_TZ=europe/berlin` becomes `CRON_TZ=Europe/Berlin`), so a stored crontab
+    /// names its zone the way answers do; any other text is returned as it is.
+    pub fn canonical_text(text: &str) -> String {
+        parse::canonical_text(text).unwrap_or_else(|| text.to_owned())
     }
 }
 

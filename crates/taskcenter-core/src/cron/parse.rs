@@ -80,6 +80,17 @@ fn split_zone<'a>(text: &'a str, default_tz: &'a str) -> Result<(&'a str, &'a st
     }
 }
 
+/// The text with its `CRON_TZ=` zone canonical, `None` when there is nothing to rewrite.
+pub(super) fn canonical_text(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let (zone, body) = split_zone(trimmed, "").ok()?;
+    if zone.is_empty() {
+        return None;
+    }
+    let name = TimeZone::get(zone).ok()?.iana_name()?.to_owned();
+    Some(format!("CRON_TZ={name} {body}"))
+}
+
 /// What an `@` macro stands for.
 enum Macro {
     Every(i64),

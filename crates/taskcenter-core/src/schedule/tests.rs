@@ -1,43 +1,36 @@
 //! Schedule rules on fixed instants.
 
 use super::*;
+use crate::draft::{Limits, TaskDraft};
 use crate::id::IdGenerator;
-use crate::spec::{Limits, TaskSpec};
 
 const NOW: i64 = 1_800_000_000_000; // 2027-01-15T08:00:00Z
 
-fn task(spec: TaskSpec) -> Task {
-    spec.into_task(IdGenerator::new().next(NOW), NOW, &Limits::default())
+fn task(draft: TaskDraft) -> Task {
+    draft
+        .into_task(IdGenerator::new().next(NOW), NOW, &Limits::default())
         .expect("valid spec")
 }
 
-fn looping(period_s: i64) -> TaskSpec {
-    TaskSpec {
-        name: Some("t".into()),
-        kind: Some(2),
-        data: Some(String::new()),
-        loop_time: Some(period_s),
-        ..TaskSpec::default()
+fn looping(period_s: i64) -> TaskDraft {
+    TaskDraft {
+        loop_time_s: period_s,
+        ..TaskDraft::new("t", TaskKind::Loop, "")
     }
 }
 
 #[test]
 fn once_fires_now_or_at_start() {
-    let now_task = task(TaskSpec {
-        name: Some("t".into()),
-        kind: Some(1),
-        data: Some("x".into()),
-        ..TaskSpec::default()
-    });
+    let now_task = task(now_task_draft());
     assert_eq!(now_task.next_fire_ms, Some(NOW));
-    let later = task(TaskSpec {
-        start_time: Some(NOW / 1000 + 90),
-        ..now_task_spec()
+    let later = task(TaskDraft {
+        start_time_s: NOW / 1000 + 90,
+        ..now_task_draft()
     });
     assert_eq!(later.next_fire_ms, Some(NOW + 90_000));
-    let past_start = task(TaskSpec {
-        start_time: Some(NOW / 1000 - 90),
-        ..now_task_spec()
+    let past_start = task(TaskDraft {
+        start_time_s: NOW / 1000 - 90,
+        ..now_task_draft()
     });
     assert_eq!(past_start.next_fire_ms, Some(NOW));
     let plan = TaskPlan::of(&later).expect("plan");
@@ -46,13 +39,8 @@ fn once_fires_now_or_at_start() {
     assert_eq!(fp.next, None);
 }
 
-fn now_task_spec() -> TaskSpec {
-    TaskSpec {
-        name: Some("t".into()),
-        kind: Some(1),
-        data: Some("x".into()),
-        ..TaskSpec::default()
-    }
+fn now_task_draft() -> TaskDraft {
+    TaskDraft::new("t", TaskKind::Once, "x")
 }
 
 #[test]
@@ -70,15 +58,15 @@ fn loop_first_fire_is_t0_and_grid_never_drifts() {
 
 #[test]
 fn loop_with_start_time_uses_it_as_origin() {
-    let t = task(TaskSpec {
-        start_time: Some(NOW / 1000 + 5),
+    let t = task(TaskDraft {
+        start_time_s: NOW / 1000 + 5,
         ..looping(10)
     });
     assert_eq!(t.next_fire_ms, Some(NOW + 5_000));
     // A start in the past: the grid is anchored there; the first fire is the first point
     // not before creation.
-    let t = task(TaskSpec {
-        start_time: Some(NOW / 1000 - 25),
+    let t = task(TaskDraft {
+        start_time_s: NOW / 1000 - 25,
         ..looping(10)
     });
     assert_eq!(t.next_fire_ms, Some(NOW + 5_000));
@@ -86,8 +74,8 @@ fn loop_with_start_time_uses_it_as_origin() {
 
 #[test]
 fn loop_count_stops_the_task() {
-    let t = task(TaskSpec {
-        loop_count: Some(3),
+    let t = task(TaskDraft {
+        loop_count: 3,
         ..looping(1)
     });
     let plan = TaskPlan::of(&t).expect("plan");
@@ -105,8 +93,8 @@ fn loop_count_stops_the_task() {
 
 #[test]
 fn end_time_bounds_fires() {
-    let t = task(TaskSpec {
-        end_time: Some(NOW / 1000 + 25),
+    let t = task(TaskDraft {
+        end_time_s: NOW / 1000 + 25,
         ..looping(10)
     });
     let plan = TaskPlan::of(&t).expect("plan");
@@ -120,8 +108,8 @@ fn end_time_bounds_fires() {
 
 #[test]
 fn end_time_at_a_grid_point_includes_it() {
-    let t = task(TaskSpec {
-        end_time: Some(NOW / 1000 + 20),
+    let t = task(TaskDraft {
+        end_time_s: NOW / 1000 + 20,
         ..looping(10)
     });
     let plan = TaskPlan::of(&t).expect("plan");
@@ -143,8 +131,8 @@ fn misfire_coalesce_fires_once_with_latest_time() {
 
 #[test]
 fn misfire_all_fires_each_missed_time() {
-    let t = task(TaskSpec {
-        misfire: Some("all".into()),
+    let t = task(TaskDraft {
+        misfire: MisfirePolicy::All,
         ..looping(10)
     });
     let plan = TaskPlan::of(&t).expect("plan");
@@ -155,16 +143,16 @@ fn misfire_all_fires_each_missed_time() {
 
 #[test]
 fn misfire_all_is_capped_and_respects_count() {
-    let t = task(TaskSpec {
-        misfire: Some("all".into()),
+    let t = task(TaskDraft {
+        misfire: MisfirePolicy::All,
         ..looping(1)
     });
     let plan = TaskPlan::of(&t).expect("plan");
     let fp = plan.fires_due(NOW, NOW + 5_000_000, 0, 1000);
     assert_eq!(fp.fire_times.len(), MISFIRE_ALL_CAP);
-    let counted = task(TaskSpec {
-        misfire: Some("all".into()),
-        loop_count: Some(4),
+    let counted = task(TaskDraft {
+        misfire: MisfirePolicy::All,
+        loop_count: 4,
         ..looping(1)
     });
     let plan = TaskPlan::of(&counted).expect("plan");
@@ -175,8 +163,8 @@ fn misfire_all_is_capped_and_respects_count() {
 
 #[test]
 fn misfire_skip_drops_late_fires() {
-    let t = task(TaskSpec {
-        misfire: Some("skip".into()),
+    let t = task(TaskDraft {
+        misfire: MisfirePolicy::Skip,
         ..looping(10)
     });
     let plan = TaskPlan::of(&t).expect("plan");
@@ -199,8 +187,8 @@ fn preview_from_the_past_and_future() {
         plan.preview(NOW, NOW + 60_000, 2),
         vec![NOW + 120_000, NOW + 180_000]
     );
-    let counted = task(TaskSpec {
-        loop_count: Some(2),
+    let counted = task(TaskDraft {
+        loop_count: 2,
         ..looping(60)
     });
     let plan = TaskPlan::of(&counted).expect("plan");

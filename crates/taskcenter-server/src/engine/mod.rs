@@ -5,21 +5,25 @@
 //! On a store shared by replicas the engine holds and fires only the tasks of the shards
 //! this replica holds, and reloads its window when the store signals that they changed.
 
+mod manual;
 mod timer;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use taskcenter_core::schedule::TaskPlan;
 use taskcenter_core::{Clock, Task, TaskId, TaskStatus};
-use taskcenter_store::{FireCommit, FireOutcome, FireRef, Signal, Store, StoreError};
+use taskcenter_store::{Background, FireCommit, FireOutcome, Signal, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+pub use manual::ManualFire;
 pub use timer::Timer;
 
 use crate::clock::instant_at;
+use crate::fired::FireListener;
 
 /// Most tasks fired in one store commit.
 const FIRE_BATCH: usize = 4096;
@@ -27,9 +31,6 @@ const FIRE_BATCH: usize = 4096;
 const LOAD_LIMIT: usize = 200_000;
 /// Pause after a storage failure before trying again.
 const STORE_RETRY: Duration = Duration::from_millis(500);
-
-/// Called after fires commit, with the task (as it was before firing) and the fires made.
-pub type FireHook = Box<dyn Fn(&Task, &[FireRef]) + Send + Sync>;
 
 /// Tuning of the engine.
 #[derive(Debug, Clone)]
@@ -45,7 +46,7 @@ pub struct EngineConfig {
     pub fire_ahead_ms: i64,
 }
 
-/// The firing engine. Share it as `Arc<Engine>`; [`Engine::run`] is its loop.
+/// The firing engine. Share it as `Arc<Engine>`; its loop is [`Background::run`].
 pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -56,18 +57,19 @@ pub struct Engine {
     /// Load the window at the next step whatever the horizon (the shards held changed).
     reload: AtomicBool,
     wake: Notify,
-    on_fire: FireHook,
+    listener: Arc<dyn FireListener>,
     /// Firing rounds the store failed (each is retried).
     failed_rounds: AtomicU64,
+    stop: CancellationToken,
 }
 
 impl Engine {
-    /// A stopped engine; nothing fires until [`Engine::run`].
+    /// A stopped engine; nothing fires until [`Background::run`] or [`Engine::step`].
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
-        on_fire: FireHook,
+        listener: Arc<dyn FireListener>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -77,8 +79,9 @@ impl Engine {
             horizon_ms: AtomicI64::new(i64::MIN),
             reload: AtomicBool::new(false),
             wake: Notify::new(),
-            on_fire,
+            listener,
             failed_rounds: AtomicU64::new(0),
+            stop: CancellationToken::new(),
         })
     }
 
@@ -135,8 +138,9 @@ impl Engine {
         self.timer().len()
     }
 
-    /// Fires tasks until `shutdown`; returns after the batch in progress has committed.
-    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+    /// Fires tasks until stopped; returns after the batch in progress has committed.
+    async fn fire_until_stopped(&self) {
+        let shutdown = &self.stop;
         let mut placement: Option<Signal> = self.store.replicas().map(|r| r.placement());
         while !shutdown.is_cancelled() {
             match self.step().await {
@@ -249,7 +253,7 @@ impl Engine {
             match outcome {
                 FireOutcome::Committed { new_version, fires } => {
                     if !fires.is_empty() {
-                        (self.on_fire)(&task, &fires);
+                        self.listener.fired(&task, &fires);
                     }
                     let mut next = task;
                     next.version = new_version;
@@ -292,6 +296,22 @@ impl Engine {
             Ok(None) => self.unschedule(id),
             Err(e) => tracing::warn!(task = %id, error = %e, "re-reading a changed task failed"),
         }
+    }
+}
+
+#[async_trait]
+impl Background for Engine {
+    fn name(&self) -> &'static str {
+        "engine"
+    }
+
+    /// Fires until shutdown; returns after the batch in progress has committed.
+    async fn run(&self) {
+        self.fire_until_stopped().await;
+    }
+
+    fn shutdown(&self) {
+        self.stop.cancel();
     }
 }
 

@@ -2,43 +2,58 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use taskcenter_core::{IdGenerator, Limits, ManualClock, TaskSpec};
+use taskcenter_api::TaskSpec;
+use taskcenter_core::{IdGenerator, Limits, ManualClock};
 use taskcenter_store::sqlite::SqliteStore;
 
 use super::*;
 
 const T0: i64 = 1_800_000_000_000;
 
+/// Counts the fires the engine announces.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl FireListener for Counter {
+    fn fired(&self, _task: &Task, fires: &[taskcenter_store::FireRef]) {
+        self.0.fetch_add(fires.len(), Ordering::SeqCst);
+    }
+}
+
 struct Rig {
     clock: ManualClock,
     store: Arc<dyn Store>,
     engine: Arc<Engine>,
-    fired: Arc<AtomicUsize>,
+    fired: Arc<Counter>,
     ids: IdGenerator,
+    _dir: tempfile::TempDir,
 }
 
-async fn rig(name: &str) -> Rig {
-    let dir = std::env::temp_dir().join(format!("tc-engine-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn engine_config(fire_ahead_ms: i64) -> EngineConfig {
+    EngineConfig {
+        window_ms: 60_000,
+        misfire_grace_ms: 1_000,
+        fire_ahead_ms,
+    }
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::Builder::new()
+        .prefix("taskcenter-engine-")
+        .tempdir()
+        .expect("temp dir");
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.join("t.db"))
+        SqliteStore::open(&dir.path().join("t.db"))
             .await
             .expect("open store"),
     );
     let clock = ManualClock::new(T0);
-    let fired = Arc::new(AtomicUsize::new(0));
-    let counter = fired.clone();
+    let fired = Arc::new(Counter::default());
     let engine = Engine::new(
         store.clone(),
         Arc::new(clock.clone()),
-        EngineConfig {
-            window_ms: 60_000,
-            misfire_grace_ms: 1_000,
-            fire_ahead_ms: 0,
-        },
-        Box::new(move |_, fires| {
-            counter.fetch_add(fires.len(), Ordering::SeqCst);
-        }),
+        engine_config(0),
+        fired.clone(),
     );
     Rig {
         clock,
@@ -46,6 +61,7 @@ async fn rig(name: &str) -> Rig {
         engine,
         fired,
         ids: IdGenerator::new(),
+        _dir: dir,
     }
 }
 
@@ -53,7 +69,8 @@ impl Rig {
     async fn add(&self, spec: TaskSpec) -> Task {
         let now = self.clock.now_ms();
         let task = spec
-            .into_task(self.ids.next(now), now, &Limits::default())
+            .into_draft()
+            .and_then(|d| d.into_task(self.ids.next(now), now, &Limits::default()))
             .expect("valid");
         self.store
             .insert_tasks(vec![task.clone()], false)
@@ -82,7 +99,7 @@ fn spec(kind: i64) -> TaskSpec {
 
 #[tokio::test]
 async fn a_delayed_task_fires_at_its_millisecond_and_only_once() {
-    let r = rig("once").await;
+    let r = rig().await;
     r.engine.step().await.expect("first load");
     let task = r
         .add(TaskSpec {
@@ -95,7 +112,7 @@ async fn a_delayed_task_fires_at_its_millisecond_and_only_once() {
     r.clock.set(T0 + 2_000);
     assert_eq!(r.engine.step().await.expect("step"), 1);
     r.run_until(T0 + 10_000, 500).await;
-    assert_eq!(r.fired.load(Ordering::SeqCst), 1);
+    assert_eq!(r.fired.0.load(Ordering::SeqCst), 1);
     let stored = r
         .store
         .get_task(task.id)
@@ -110,7 +127,7 @@ async fn a_delayed_task_fires_at_its_millisecond_and_only_once() {
 
 #[tokio::test]
 async fn a_loop_fires_on_its_grid_until_its_count() {
-    let r = rig("loop").await;
+    let r = rig().await;
     let task = r
         .add(TaskSpec {
             loop_time: Some(1),
@@ -133,7 +150,7 @@ async fn a_loop_fires_on_its_grid_until_its_count() {
 
 #[tokio::test]
 async fn far_future_tasks_stay_on_disk_until_their_window() {
-    let r = rig("window").await;
+    let r = rig().await;
     r.engine.step().await.expect("first load");
     r.add(TaskSpec {
         start_time: Some(T0 / 1000 + 3_600),
@@ -150,7 +167,7 @@ async fn far_future_tasks_stay_on_disk_until_their_window() {
 
 #[tokio::test]
 async fn deleted_and_paused_tasks_do_not_fire() {
-    let r = rig("delete").await;
+    let r = rig().await;
     let a = r
         .add(TaskSpec {
             start_time: Some(T0 / 1000 + 1),
@@ -169,12 +186,12 @@ async fn deleted_and_paused_tasks_do_not_fire() {
         .await;
     r.store.delete_tasks(vec![b.id]).await.expect("delete");
     r.run_until(T0 + 5_000, 500).await;
-    assert_eq!(r.fired.load(Ordering::SeqCst), 0);
+    assert_eq!(r.fired.0.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
 async fn a_restart_fires_missed_loops_once_and_goes_on_on_the_grid() {
-    let r = rig("misfire").await;
+    let r = rig().await;
     let task = r
         .add(TaskSpec {
             loop_time: Some(10),
@@ -187,12 +204,8 @@ async fn a_restart_fires_missed_loops_once_and_goes_on_on_the_grid() {
     let fresh = Engine::new(
         r.store.clone(),
         Arc::new(r.clock.clone()),
-        EngineConfig {
-            window_ms: 60_000,
-            misfire_grace_ms: 1_000,
-            fire_ahead_ms: 0,
-        },
-        Box::new(|_, _| {}),
+        engine_config(0),
+        Arc::new(Counter::default()),
     );
     r.clock.set(T0 + 55_000);
     assert_eq!(fresh.step().await.expect("catch up"), 1);
@@ -213,16 +226,12 @@ async fn a_fire_committed_ahead_is_visible_only_at_its_time() {
     use taskcenter_core::TagFilter;
     use taskcenter_store::{DeliveryPolicy, LeaseRequest};
 
-    let r = rig("ahead").await;
+    let r = rig().await;
     let ahead = Engine::new(
         r.store.clone(),
         Arc::new(r.clock.clone()),
-        EngineConfig {
-            window_ms: 60_000,
-            misfire_grace_ms: 1_000,
-            fire_ahead_ms: 500,
-        },
-        Box::new(|_, _| {}),
+        engine_config(500),
+        Arc::new(Counter::default()),
     );
     r.store
         .subscribe("g", &TagFilter::All)
@@ -268,4 +277,44 @@ async fn a_fire_committed_ahead_is_visible_only_at_its_time() {
     assert_eq!(on_time[0].fire_time, T0 + 2_000);
     let history = r.store.fire_history(task.id, 10).await.expect("history");
     assert_eq!(history[0].published_at, T0 + 2_000);
+}
+
+#[tokio::test]
+async fn a_fire_by_hand_is_announced_like_a_scheduled_one_and_keeps_the_schedule() {
+    let r = rig().await;
+    r.engine.step().await.expect("first load");
+    let task = r
+        .add(TaskSpec {
+            start_time: Some(T0 / 1000 + 30),
+            ..spec(1)
+        })
+        .await;
+    r.clock.set(T0 + 1_000);
+    let fired = r.engine.fire_now(task.id).await.expect("fire now");
+    let ManualFire::Fired(fire_id) = fired else {
+        panic!("expected a fire, got {fired:?}");
+    };
+    assert_eq!(r.fired.0.load(Ordering::SeqCst), 1);
+    let history = r.store.fire_history(task.id, 10).await.expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].fire_time, T0 + 1_000);
+    assert_eq!(history[0].fire_id, fire_id);
+    let stored = r
+        .store
+        .get_task(task.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored.status, TaskStatus::Scheduled);
+    assert_eq!(stored.next_fire_ms, Some(T0 + 30_000));
+    // The scheduled fire still comes, once, at its time.
+    r.run_until(T0 + 40_000, 1_000).await;
+    assert_eq!(r.fired.0.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        r.engine
+            .fire_now(TaskId::from_bytes([7; 12]))
+            .await
+            .expect("fire unknown"),
+        ManualFire::NotFound
+    );
 }

@@ -91,16 +91,10 @@ impl Timer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use taskcenter_core::{IdGenerator, Limits, TaskSpec};
+    use taskcenter_core::{IdGenerator, Limits, TaskDraft, TaskKind};
 
     fn task(at_ms: i64) -> Task {
-        let spec = TaskSpec {
-            name: Some("t".into()),
-            kind: Some(1),
-            data: Some(String::new()),
-            ..TaskSpec::default()
-        };
-        let mut t = spec
+        let mut t = TaskDraft::new("t", TaskKind::Once, "")
             .into_task(IdGenerator::new().next(0), 0, &Limits::default())
             .expect("valid");
         t.next_fire_ms = Some(at_ms);

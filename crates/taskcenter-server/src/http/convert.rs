@@ -51,6 +51,9 @@ pub fn history_entry(r: FireRecord) -> FireHistoryEntry {
         group: r.group,
         attempts: r.attempts,
         state: r.state.as_str().into(),
+        acked_attempt: r.acked_attempt,
+        reason: r.reason,
+        broker_id: r.broker_id,
     }
 }
 
@@ -66,5 +69,6 @@ pub fn dead_letter(d: DeadLetter) -> DeadLetterObject {
         fire_time: d.fire_time,
         attempts: d.attempts,
         died_at: d.died_at,
+        reason: d.reason,
     }
 }

@@ -1,25 +1,34 @@
 //! The HTTP API: routes under both `/v1/api` and `/api/v1`, JSON errors everywhere.
 
+mod auth;
 mod convert;
 mod dashboard;
 mod extract;
+mod listener;
 mod openapi;
 mod ops;
+mod origin;
 mod queue;
 mod tasks;
+mod watch;
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+pub use listener::serve_http;
+
 use crate::error::ApiError;
 use crate::service::Service;
+
+// The body decoders on their own, for tests and fuzzing that feed them raw bytes.
+pub use extract::{decode, parse};
+pub use tasks::batch_specs;
 
 fn api_routes() -> Router<Arc<Service>> {
     Router::new()
@@ -42,13 +51,18 @@ fn api_routes() -> Router<Arc<Service>> {
         .route("/dead-letters", get(queue::dead_letters))
         .route("/dead-letters/requeue", post(queue::requeue))
         .route("/dead-letters/purge", post(queue::purge))
+        .route("/queues", get(watch::queues))
+        .route("/graphs", get(watch::graphs))
 }
 
 /// The whole application.
 pub fn router(svc: Arc<Service>) -> Router {
-    let max_body = svc.config.max_body_bytes;
+    let max_body = svc.config().max_body_bytes;
     let api = api_routes()
-        .route_layer(middleware::from_fn_with_state(svc.clone(), require_token))
+        .route_layer(middleware::from_fn_with_state(
+            svc.clone(),
+            auth::require_token,
+        ))
         .route_layer(middleware::from_fn_with_state(svc.clone(), time_request));
     Router::new()
         .nest("/v1/api", api.clone())
@@ -58,10 +72,17 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi::document))
         .route("/", get(dashboard::index))
+        .route("/ui/core.js", get(dashboard::core_js))
+        .route("/ui/tasks.js", get(dashboard::tasks_js))
+        .route("/ui/form.js", get(dashboard::form_js))
+        .route("/ui/timeline.js", get(dashboard::timeline_js))
+        .route("/ui/queues.js", get(dashboard::queues_js))
+        .route("/ui/graphs.js", get(dashboard::graphs_js))
         .route("/ui/app.js", get(dashboard::app_js))
         .route("/ui/style.css", get(dashboard::style_css))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(svc.clone(), origin::guard))
         .layer(Extension(extract::BodyLimit(max_body)))
         .with_state(svc)
 }
@@ -86,28 +107,7 @@ async fn time_request(State(svc): State<Arc<Service>>, req: Request, next: Next)
     let response = next.run(req).await;
     if !long_poll {
         let us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-        svc.telemetry.api_latency.observe_us(us);
+        svc.telemetry().api_latency.observe_us(us);
     }
     response
-}
-
-/// Checks the bearer token when one is configured.
-async fn require_token(
-    State(svc): State<Arc<Service>>,
-    req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    if let Some(token) = &svc.config.auth_token {
-        let given = req
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
-            return Err(ApiError::Unauthorized(
-                "missing or wrong bearer token".into(),
-            ));
-        }
-    }
-    Ok(next.run(req).await)
 }

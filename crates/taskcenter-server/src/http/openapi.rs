@@ -250,6 +250,9 @@ mod tests {
                 group: None,
                 attempts: 0,
                 state: "published".into(),
+                acked_attempt: None,
+                reason: None,
+                broker_id: Some("b".into()),
             },
         );
         assert_fields(
@@ -279,7 +282,26 @@ mod tests {
                 fire_time: 0,
                 attempts: 1,
                 died_at: 0,
+                reason: None,
             },
         );
+        assert_fields(
+            &doc,
+            "QueuesResponse",
+            taskcenter_api::QueuesResponse::default(),
+        );
+        assert_fields(&doc, "GroupQueue", taskcenter_api::GroupQueue::default());
+        assert_fields(&doc, "TagQueue", taskcenter_api::TagQueue::default());
+        assert_fields(
+            &doc,
+            "ConsumerObject",
+            taskcenter_api::ConsumerObject::default(),
+        );
+        assert_fields(
+            &doc,
+            "GraphsResponse",
+            taskcenter_api::GraphsResponse::default(),
+        );
+        assert_fields(&doc, "MinutePoint", taskcenter_api::MinutePoint::default());
     }
 }

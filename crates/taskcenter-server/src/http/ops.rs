@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
@@ -19,18 +19,23 @@ pub async fn healthz() -> Json<Value> {
 
 /// Ready when the store answers.
 pub async fn readyz(State(svc): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
-    svc.store
-        .ping()
+    svc.ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(Json(json!({"status": "ready"})))
 }
 
-/// Prometheus text format.
-pub async fn metrics(State(svc): State<Arc<Service>>) -> Result<impl IntoResponse, ApiError> {
-    let (scheduled, paused, finished) = svc.store.task_counts().await?;
-    let q = svc.store.queue_counts().await?;
-    let stat = svc.stat();
+/// Prometheus text format; behind the token too when the configuration protects it.
+pub async fn metrics(
+    State(svc): State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if svc.config().protect_metrics {
+        super::auth::check(&svc, &headers)?;
+    }
+    let g = svc.gauges().await?;
+    let (scheduled, paused, finished) = g.tasks;
+    let q = g.queue;
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: i64| {
         let _ = writeln!(
@@ -68,18 +73,23 @@ pub async fn metrics(State(svc): State<Arc<Service>>) -> Result<impl IntoRespons
     gauge(
         "taskcenter_timer_held",
         "Tasks held in the in-memory timer.",
-        svc.engine.held() as i64,
+        g.timer_held as i64,
     );
     gauge(
         "taskcenter_fires_this_minute",
         "Fires in the current minute.",
-        stat.total,
+        g.fires_this_minute,
     );
-    gauge(
-        "taskcenter_alerts_total",
-        "Alerts raised since start.",
-        svc.alerts.raised.load(Ordering::Relaxed) as i64,
+    let _ = writeln!(
+        out,
+        "# HELP taskcenter_alerts_total Alerts raised since start.\n\
+         # TYPE taskcenter_alerts_total counter\n\
+         taskcenter_alerts_total {}",
+        g.alerts_raised
     );
-    svc.telemetry.render(svc.engine.failed_rounds(), &mut out);
+    svc.telemetry().render(g.failed_rounds, &mut out);
+    if let Some(relay) = svc.relay() {
+        relay.render(&mut out).await?;
+    }
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -14,7 +14,7 @@ use taskcenter_core::TaskStatus;
 use taskcenter_store::{TaskFilter, TaskOrder};
 
 use super::convert::{history_entry, task_object};
-use super::extract::{JsonBody, Params, decode};
+use super::extract::{JsonBody, JsonValue, Params, decode_object};
 use crate::error::ApiError;
 use crate::service::Service;
 
@@ -30,8 +30,14 @@ pub async fn add(
 /// Takes `[task, …]` or `{"tasks": [task, …]}`; a malformed item fails alone.
 pub async fn add_batch(
     State(svc): Svc,
-    JsonBody(body): JsonBody<Value>,
+    JsonValue(body): JsonValue,
 ) -> Result<Json<Vec<BatchItemResult>>, ApiError> {
+    Ok(Json(svc.add_batch(batch_specs(body)?).await?))
+}
+
+/// The items of a batch-add body, each decoded on its own so a malformed one fails alone;
+/// a body that is not a list of tasks fails whole.
+pub fn batch_specs(body: Value) -> Result<Vec<Result<TaskSpec, ApiError>>, ApiError> {
     let items = match body {
         Value::Array(items) => items,
         Value::Object(mut map) => match map.remove("tasks") {
@@ -44,36 +50,7 @@ pub async fn add_batch(
         },
         _ => return Err(ApiError::WrongType("expected an array of tasks".into())),
     };
-    let mut specs = Vec::with_capacity(items.len());
-    let mut early: Vec<(usize, ApiError)> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match serde_json::to_vec(item)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-            .and_then(|b| decode::<TaskSpec>(&b, true))
-        {
-            Ok(spec) => specs.push(spec),
-            Err(e) => early.push((i, e)),
-        }
-    }
-    let mut done = if specs.is_empty() && !early.is_empty() {
-        Vec::new()
-    } else {
-        svc.add_batch(specs).await?
-    }
-    .into_iter();
-    let mut out = Vec::with_capacity(items.len());
-    let mut early = early.into_iter().peekable();
-    for i in 0..items.len() {
-        match early.peek() {
-            Some((j, _)) if *j == i => {
-                if let Some((_, e)) = early.next() {
-                    out.push(BatchItemResult::Err(e.body()));
-                }
-            }
-            _ => out.extend(done.next()),
-        }
-    }
-    Ok(Json(out))
+    Ok(items.into_iter().map(decode_object::<TaskSpec>).collect())
 }
 
 pub async fn delete(
@@ -105,6 +82,7 @@ pub async fn query_by_name(
 ) -> Result<Json<Vec<TaskObject>>, ApiError> {
     let filter = TaskFilter {
         name: Some(params.required("name")?.to_string()),
+        search: None,
         status: None,
         limit: params.int("limit", 100, 1, 1000)? as usize,
         offset: params.int("offset", 0, 0, i64::MAX)? as usize,
@@ -141,6 +119,7 @@ pub async fn list(State(svc): Svc, params: Params) -> Result<Json<TaskListRespon
     let offset = params.int("offset", 0, 0, i64::MAX)? as usize;
     let filter = TaskFilter {
         name: params.0.get("name").filter(|n| !n.is_empty()).cloned(),
+        search: params.0.get("search").filter(|n| !n.is_empty()).cloned(),
         status,
         limit,
         offset,

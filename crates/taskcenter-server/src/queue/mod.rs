@@ -1,17 +1,22 @@
 //! The built-in queue's consume side: long-polls, acks and nacks over the store.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use taskcenter_core::{Clock, TagFilter};
-use taskcenter_store::{Delivery, DeliveryPolicy, LeaseRequest, Store};
+use taskcenter_store::{Delivery, DeliveryPolicy, LeaseRef, LeaseRequest, Store};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::instant_at;
 use crate::error::ApiError;
+use crate::series::{Event, Series};
 use crate::telemetry::Telemetry;
+
+mod consumers;
+
+pub use consumers::Consumers;
 
 /// Longest long-poll a consumer may ask for.
 pub const MAX_WAIT_MS: i64 = 60_000;
@@ -31,6 +36,8 @@ pub struct Queue {
     subscribed: Mutex<HashSet<(String, String)>>,
     shutdown: CancellationToken,
     telemetry: Arc<Telemetry>,
+    series: Arc<Series>,
+    consumers: Consumers,
 }
 
 /// A consume call, validated.
@@ -44,6 +51,8 @@ pub struct Pull {
     pub max: usize,
     /// Longest wait.
     pub wait_ms: i64,
+    /// Who asks, as operators see it: a client id, else an address.
+    pub client: String,
 }
 
 impl Queue {
@@ -63,6 +72,8 @@ impl Queue {
             subscribed: Mutex::new(HashSet::new()),
             telemetry,
             shutdown,
+            series: Arc::new(Series::default()),
+            consumers: Consumers::default(),
         }
     }
 
@@ -71,9 +82,24 @@ impl Queue {
         self.arrivals.notify_waiters();
     }
 
+    /// Wakes on each [`Queue::notify`]: fires committed, retries visible.
+    pub fn arrivals(&self) -> &Notify {
+        &self.arrivals
+    }
+
     /// The retry and lease policy in force.
     pub fn policy(&self) -> &DeliveryPolicy {
         &self.policy
+    }
+
+    /// The last hour per minute: what the queue and the engine did.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
+    /// The consumers seen polling.
+    pub fn consumers(&self) -> &Consumers {
+        &self.consumers
     }
 
     async fn subscribe(
@@ -106,6 +132,15 @@ impl Queue {
     /// leases as of that time and answers on the millisecond, so the lease's own write is
     /// not added to the message's lateness.
     pub async fn consume(&self, pull: Pull) -> Result<Vec<Delivery>, ApiError> {
+        self.consumers
+            .polled(&pull.group, &pull.client, &[], self.clock.now_ms());
+        let messages = self.poll(&pull).await?;
+        self.consumers
+            .polled(&pull.group, &pull.client, &messages, self.clock.now_ms());
+        Ok(messages)
+    }
+
+    async fn poll(&self, pull: &Pull) -> Result<Vec<Delivery>, ApiError> {
         let tags = TagFilter::parse(&pull.tags);
         self.subscribe(&pull.group, &pull.tags, &tags).await?;
         let deadline = self.clock.now_ms() + pull.wait_ms;
@@ -169,36 +204,71 @@ impl Queue {
         }
     }
 
-    /// Acknowledges messages.
-    pub async fn ack(&self, group: &str, msgids: Vec<String>) -> Result<Vec<String>, ApiError> {
-        Ok(self.store.ack(group, msgids, self.clock.now_ms()).await?)
+    /// Acknowledges messages, each for the lease attempt it names (or its current one).
+    pub async fn ack(&self, group: &str, leases: Vec<LeaseRef>) -> Result<Vec<String>, ApiError> {
+        let now = self.clock.now_ms();
+        let done = self.store.ack(group, leases, now).await?;
+        self.consumers.released(&done);
+        self.series.record(Event::Acked(done.len() as u64), now);
+        Ok(done)
     }
 
     /// Counts messages handed out: retries apart, and each first delivery's lateness.
     fn record(&self, messages: &[Delivery], handed_at: i64) {
         let t = &self.telemetry;
         Telemetry::add(&t.deliveries, messages.len() as u64);
+        let mut retried = 0;
         for m in messages {
             if m.attempt > 1 {
                 Telemetry::add(&t.redeliveries, 1);
+                retried += 1;
             } else {
                 t.lateness.observe_ms(handed_at - m.fire_time);
+                self.series
+                    .record(Event::Late(handed_at - m.fire_time), handed_at);
             }
+        }
+        if retried > 0 {
+            self.series.record(Event::Retried(retried), handed_at);
         }
     }
 
-    /// Hands messages back for a retry.
+    /// Hands messages back for a retry; only their current lease can. A `reason` is kept
+    /// with each message given back, for operators.
     pub async fn nack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        leases: Vec<LeaseRef>,
         delay_ms: Option<i64>,
+        reason: Option<String>,
     ) -> Result<Vec<String>, ApiError> {
+        let asked: HashMap<String, Option<i64>> = leases
+            .iter()
+            .map(|l| (l.msgid.clone(), l.attempt))
+            .collect();
+        let now = self.clock.now_ms();
         let done = self
             .store
-            .nack(group, msgids, delay_ms, self.clock.now_ms(), &self.policy)
+            .nack(group, leases, delay_ms, now, &self.policy)
             .await?;
         Telemetry::add(&self.telemetry.nacks, done.len() as u64);
+        if let Some(reason) = reason.filter(|_| !done.is_empty()) {
+            self.store
+                .note_failures(group, done.clone(), &reason)
+                .await?;
+        }
+        // A message given back on its last attempt is dead; the attempt is the one the
+        // call named, else the one it was leased with here.
+        let died = self
+            .consumers
+            .released(&done)
+            .into_iter()
+            .filter_map(|(msgid, held)| asked.get(&msgid).copied().flatten().or(held))
+            .filter(|attempt| self.policy.retry_delay(*attempt).is_none())
+            .count();
+        if died > 0 {
+            self.series.record(Event::Died(died as u64), now);
+        }
         self.notify();
         Ok(done)
     }

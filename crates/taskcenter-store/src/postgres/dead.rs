@@ -9,11 +9,11 @@ use crate::error::StoreError;
 use crate::model::{DeadLetter, QueueCounts};
 
 const LIST: &str = "SELECT d.id, d.grp, d.task_id, d.tag, t.data, d.fire_time, d.attempt, \
-     d.done_at FROM deliveries d JOIN tasks t ON t.id = d.task_id \
+     d.done_at, d.fail_reason FROM deliveries d JOIN tasks t ON t.id = d.task_id \
      WHERE d.state = 5 ORDER BY d.done_at DESC, d.id DESC LIMIT $1 OFFSET $2";
 
 const LIST_GROUP: &str = "SELECT d.id, d.grp, d.task_id, d.tag, t.data, d.fire_time, \
-     d.attempt, d.done_at FROM deliveries d JOIN tasks t ON t.id = d.task_id \
+     d.attempt, d.done_at, d.fail_reason FROM deliveries d JOIN tasks t ON t.id = d.task_id \
      WHERE d.state = 5 AND d.grp = $3 ORDER BY d.done_at DESC, d.id DESC LIMIT $1 OFFSET $2";
 
 /// Dead letters, newest death first, of one group or all.
@@ -44,6 +44,7 @@ pub(crate) async fn list(
                 fire_time,
                 attempts: get(row, 6)?,
                 died_at: get::<Option<i64>>(row, 7)?.unwrap_or(0),
+                reason: get(row, 8)?,
             })
         })
         .collect()
@@ -98,8 +99,8 @@ const COUNTS: &str = "SELECT count(*) FILTER (WHERE state IN (0, 1)), \
      count(*) FILTER (WHERE state IN (2, 3)), count(*) FILTER (WHERE state = 5), \
      count(*) FILTER (WHERE state = 7) FROM deliveries WHERE state IN (0, 1, 2, 3, 5, 7)";
 
-/// Queue depth. A lease that expired and waits for its retry still counts as leased
-/// until the group leases again.
+/// Queue depth. An expired lease counts as leased until `expire_leases` (or the group's
+/// next lease) moves it on.
 pub(crate) async fn counts(s: &Shared) -> Result<QueueCounts, StoreError> {
     let mut conn = s.pool.get().await?;
     let rows = conn.query(COUNTS, &[]).await?;

@@ -230,8 +230,8 @@ async fn run_round(
     Ok(delivered)
 }
 
-const HISTORY: &str = "SELECT f.fire_time, f.published_at, d.id, d.grp, d.attempt, d.state \
-     FROM fires f LEFT JOIN deliveries d ON d.task_id = f.task_id AND d.fire_time = f.fire_time \
+const HISTORY: &str = "SELECT f.fire_time, f.published_at, d.id, d.grp, d.attempt, d.state, d.acked_attempt, \
+     d.fail_reason, d.broker_id FROM fires f LEFT JOIN deliveries d ON d.task_id = f.task_id AND d.fire_time = f.fire_time \
      WHERE f.task_id = $1 AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = $1 AND t.status < 3) \
      ORDER BY f.fire_time DESC, d.id LIMIT $2";
 
@@ -265,6 +265,9 @@ pub(crate) async fn history(
                 group,
                 attempts: get::<Option<i64>>(row, 4)?.unwrap_or(0),
                 state,
+                acked_attempt: get::<Option<i64>>(row, 6)?,
+                reason: get(row, 7)?,
+                broker_id: get::<Option<String>>(row, 8)?,
             })
         })
         .collect()

@@ -7,7 +7,25 @@ use super::rows::SHARDS;
 use crate::error::StoreError;
 
 /// Migrations in order: version, name, SQL.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "init", include_str!("migrations/001_init.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "init", include_str!("migrations/001_init.sql")),
+    (
+        2,
+        "lease_expiry",
+        include_str!("migrations/002_lease_expiry.sql"),
+    ),
+    (
+        3,
+        "acked_attempt",
+        include_str!("migrations/003_acked_attempt.sql"),
+    ),
+    (
+        4,
+        "fail_reason",
+        include_str!("migrations/004_fail_reason.sql"),
+    ),
+    (5, "outbox", include_str!("migrations/005_outbox.sql")),
+];
 
 /// The advisory lock taken while migrating (two-key form: its own key space).
 const LOCK: &str = "SELECT pg_advisory_xact_lock(1952670579, 1)";

@@ -26,12 +26,16 @@
 
 mod batcher;
 mod dead;
+mod depths;
 mod error;
+mod expiry;
+mod failures;
 mod fires;
 mod insert;
 mod keeper;
 mod listener;
 mod migrate;
+mod outbox;
 mod placement;
 mod pool;
 mod queue;

@@ -1,20 +1,20 @@
-//! Queue statements: subscribing, leasing with the retry ladder, ack and nack.
-//!
-//! The ladder works as in the embedded store: leasing attempt `i` (of at most `n + 1`)
-//! sets `visible_at = lease_until + delays[i-1]`, so an expired lease comes back by
-//! itself when its retry is due; the last attempt is `LEASED_FINAL` and turns dead once
-//! expired, at the group's next lease. Consumers on several replicas lease with
-//! `FOR UPDATE SKIP LOCKED`, so a message goes to one of them.
+//! Queue statements: subscribing, leasing, ack and nack. What each does to a message is
+//! decided by [`DeliveryPolicy`]; this module only stores it. Consumers on several
+//! replicas lease with `FOR UPDATE SKIP LOCKED`, so a message goes to one of them.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use taskcenter_core::TagFilter;
 
 use super::Shared;
+use super::expiry::FailedDeliveries;
 use super::listener::{self, Channel};
-use super::rows::{fire_id, get, msgid, parse_msgids, payload, state, task_id};
+use super::pool::Tx;
+use super::rows::{fire_id, get, msgid, payload, task_id};
+use crate::codec::{ack_takes, leased_state, nack_takes, parse_leases, state};
 use crate::error::StoreError;
-use crate::model::{Delivery, DeliveryPolicy, LeaseRequest};
+use crate::model::{Delivery, LeaseRef, LeaseRequest};
+use crate::policy::{DeliveryPolicy, LeasePlan};
 
 /// The tags a filter names as stored in `subscriptions` (`*` for all).
 fn filter_tags(tags: &TagFilter) -> Vec<&str> {
@@ -145,31 +145,23 @@ pub(crate) async fn lease(
             candidates.truncate(req.max);
         }
     }
-    let ladder = &policy.retry_delays_ms;
-    let max_attempts = ladder.len() as i64 + 1;
     let (mut ids, mut states, mut attempts, mut leases, mut visibles) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut dead = Vec::new();
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let attempt = c.delivery.attempt + 1;
-        if attempt > max_attempts {
+        let plan = policy.plan_lease(c.delivery.attempt, c.ack, c.max_runtime, req.now_ms);
+        let LeasePlan::Lease {
+            attempt,
+            lease_until,
+            visible_at,
+            last,
+        } = plan
+        else {
             dead.push(c.id);
             continue;
-        }
-        let lease_ms = if c.ack && c.max_runtime > 0 {
-            c.max_runtime.saturating_mul(1000)
-        } else {
-            policy.default_lease_ms
         };
-        let lease_until = req.now_ms.saturating_add(lease_ms);
-        let (code, visible_at) = match usize::try_from(attempt - 1)
-            .ok()
-            .and_then(|i| ladder.get(i))
-        {
-            Some(delay) => (state::LEASED, lease_until.saturating_add(*delay)),
-            None => (state::LEASED_FINAL, lease_until),
-        };
+        let code = leased_state(last);
         ids.push(c.id);
         states.push(code);
         attempts.push(attempt);
@@ -192,80 +184,88 @@ pub(crate) async fn lease(
     Ok(out)
 }
 
-const ACK: &str = "UPDATE deliveries SET state = 4, done_at = $3 \
-     WHERE id = ANY($1::bigint[]) AND grp = $2 AND state IN (2, 3) RETURNING id";
+/// The group's messages named, locked until the call commits.
+const STATES: &str = "SELECT id, state, attempt FROM deliveries \
+     WHERE id = ANY($1::bigint[]) AND grp = $2 FOR UPDATE";
 
-/// Acks leased messages of the group. A lease that ran out but was not leased again yet
-/// is still accepted: the consumer did the work, and a redelivery would only repeat it.
+const MARK_ACKED: &str = "UPDATE deliveries d SET state = 4, done_at = $3, acked_attempt = u.attempt \
+     FROM unnest($1::bigint[], $2::bigint[]) AS u(id, attempt) WHERE d.id = u.id";
+
+/// The state and deliveries so far of each message named, by id.
+async fn states(
+    tx: &mut Tx<'_>,
+    ids: &[i64],
+    group: &str,
+) -> Result<HashMap<i64, (i16, i64)>, StoreError> {
+    let mut found = HashMap::new();
+    for row in tx.query(STATES, &[&ids, &group]).await? {
+        found.insert(get(&row, 0)?, (get(&row, 1)?, get(&row, 2)?));
+    }
+    Ok(found)
+}
+
+/// Acks messages of the group as [`ack_takes`] says; answers the msgids that are acked
+/// now, by this call or an earlier one.
 pub(crate) async fn ack(
     s: &Shared,
     group: &str,
-    msgids: &[String],
+    leases: &[LeaseRef],
     now_ms: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let ids = parse_msgids(msgids);
+    let leases = parse_leases(leases);
+    let ids: Vec<i64> = leases.iter().map(|(id, _)| *id).collect();
     let mut conn = s.pool.get().await?;
-    let done: HashSet<i64> = conn
-        .query(ACK, &[&ids, &group, &now_ms])
-        .await?
-        .iter()
-        .map(|row| get(row, 0))
-        .collect::<Result<_, _>>()?;
-    Ok(ids
-        .into_iter()
-        .filter(|id| done.contains(id))
-        .map(msgid)
-        .collect())
+    let mut tx = conn.begin().await?;
+    let found = states(&mut tx, &ids, group).await?;
+    let (mut acked_ids, mut acked_attempts, mut done) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, lease) in leases {
+        let Some(&(code, attempt)) = found.get(&id) else {
+            continue;
+        };
+        if ack_takes(code, attempt, lease.attempt) {
+            acked_ids.push(id);
+            acked_attempts.push(lease.attempt.unwrap_or(attempt));
+        } else if code != state::ACKED {
+            continue;
+        }
+        done.push(lease.msgid.clone());
+    }
+    if !acked_ids.is_empty() {
+        tx.execute(MARK_ACKED, &[&acked_ids, &acked_attempts, &now_ms])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
-const LEASED: &str = "SELECT id, attempt FROM deliveries \
-     WHERE id = ANY($1::bigint[]) AND grp = $2 AND state IN (2, 3) FOR UPDATE";
-
-const MARK_RETRY: &str = "UPDATE deliveries d SET state = 1, visible_at = u.visible_at \
-     FROM unnest($1::bigint[], $2::bigint[]) AS u(id, visible_at) WHERE d.id = u.id";
-
-/// Hands leased messages back: visible again after `delay_ms` or the ladder's delay, or
-/// dead when their attempts are spent.
+/// Hands messages of the group back, as [`nack_takes`] says: visible again after
+/// `delay_ms` or the ladder's delay, or dead when their attempts are spent.
 pub(crate) async fn nack(
     s: &Shared,
     group: &str,
-    msgids: &[String],
+    leases: &[LeaseRef],
     delay_ms: Option<i64>,
     now_ms: i64,
     policy: &DeliveryPolicy,
 ) -> Result<Vec<String>, StoreError> {
-    let ids = parse_msgids(msgids);
+    let leases = parse_leases(leases);
+    let ids: Vec<i64> = leases.iter().map(|(id, _)| *id).collect();
     let mut conn = s.pool.get().await?;
     let mut tx = conn.begin().await?;
-    let mut attempts = std::collections::HashMap::new();
-    for row in tx.query(LEASED, &[&ids, &group]).await? {
-        attempts.insert(get::<i64>(&row, 0)?, get::<i64>(&row, 1)?);
-    }
-    let (mut retry_ids, mut visibles, mut dead) = (Vec::new(), Vec::new(), Vec::new());
+    let found = states(&mut tx, &ids, group).await?;
+    let mut plans = FailedDeliveries::default();
     let mut done = Vec::new();
-    for id in ids {
-        let Some(&attempt) = attempts.get(&id) else {
+    for (id, lease) in leases {
+        let Some(&(code, attempt)) = found.get(&id) else {
             continue;
         };
-        let ladder_delay = usize::try_from(attempt - 1)
-            .ok()
-            .and_then(|i| policy.retry_delays_ms.get(i));
-        match ladder_delay {
-            Some(ladder_delay) => {
-                retry_ids.push(id);
-                visibles.push(now_ms.saturating_add(delay_ms.unwrap_or(*ladder_delay).max(0)));
-            }
-            None => dead.push(id),
+        if nack_takes(code, attempt, lease.attempt) {
+            plans.push(id, policy.plan_nack(attempt, delay_ms, now_ms));
+            done.push(lease.msgid.clone());
         }
-        done.push(msgid(id));
     }
-    if !retry_ids.is_empty() {
-        tx.execute(MARK_RETRY, &[&retry_ids, &visibles]).await?;
-    }
-    if !dead.is_empty() {
-        tx.execute(MARK_DEAD, &[&dead, &now_ms]).await?;
-    }
-    if !retry_ids.is_empty() && s.joined.get().is_some() {
+    plans.store(&mut tx).await?;
+    if !plans.retry_ids.is_empty() && s.joined.get().is_some() {
         listener::tell(&mut tx, s, Channel::Queue).await?;
     }
     tx.commit().await?;

@@ -1,5 +1,5 @@
-//! Row encodings: task columns, status and delivery-state codes (the embedded store's),
-//! msgids, the dedup hash and the shard of a task.
+//! Row mapping: task columns, ids and payloads, and the shard of a task; the stored codes
+//! come from [`crate::codec`].
 
 use taskcenter_core::{MisfirePolicy, Task, TaskId, TaskKind, TaskStatus};
 use tokio_postgres::Row;
@@ -11,72 +11,16 @@ use crate::model::DeliveryState;
 /// Number of shards the task space is split into; the migration makes one lease row each.
 pub(crate) const SHARDS: usize = 128;
 
-/// `tasks.status` of a deleted task: kept for its dead letters, invisible otherwise.
-pub(crate) const STATUS_DELETED: i16 = 3;
-
-/// `deliveries.state` codes; see the migration for what each means.
-pub(crate) mod state {
-    pub const PUBLISHED: i16 = 0;
-    pub const RETRYING: i16 = 1;
-    pub const LEASED: i16 = 2;
-    pub const LEASED_FINAL: i16 = 3;
-    pub const ACKED: i16 = 4;
-    pub const DEAD: i16 = 5;
-    pub const CANCELLED: i16 = 6;
-    pub const UNCLAIMED: i16 = 7;
-}
-
-/// The stored code of a status.
-pub(crate) fn status_code(status: TaskStatus) -> i16 {
-    match status {
-        TaskStatus::Scheduled => 0,
-        TaskStatus::Paused => 1,
-        TaskStatus::Finished => 2,
-    }
-}
+pub(crate) use crate::codec::status::DELETED as STATUS_DELETED;
+pub(crate) use crate::codec::{dedup_hash, fire_id, msgid, parse_msgids, state, status_code};
 
 fn status_from_code(code: i16) -> Result<TaskStatus, StoreError> {
-    match code {
-        0 => Ok(TaskStatus::Scheduled),
-        1 => Ok(TaskStatus::Paused),
-        2 => Ok(TaskStatus::Finished),
-        _ => Err(corrupt(format!("task status code {code}"))),
-    }
+    crate::codec::status_of(code).ok_or_else(|| corrupt(format!("task status code {code}")))
 }
 
 /// The public state of a stored delivery state.
 pub(crate) fn delivery_state(code: i16) -> Result<DeliveryState, StoreError> {
-    Ok(match code {
-        state::PUBLISHED => DeliveryState::Published,
-        state::RETRYING => DeliveryState::Retrying,
-        state::LEASED | state::LEASED_FINAL => DeliveryState::Leased,
-        state::ACKED => DeliveryState::Acked,
-        state::DEAD => DeliveryState::Dead,
-        state::CANCELLED => DeliveryState::Cancelled,
-        state::UNCLAIMED => DeliveryState::Unclaimed,
-        _ => return Err(corrupt(format!("delivery state code {code}"))),
-    })
-}
-
-/// A msgid is the delivery row id in decimal.
-pub(crate) fn msgid(id: i64) -> String {
-    id.to_string()
-}
-
-/// The delivery row ids named by msgids, in order, each once; text no msgid can be is
-/// left out.
-pub(crate) fn parse_msgids(msgids: &[String]) -> Vec<i64> {
-    let mut seen = std::collections::HashSet::new();
-    msgids
-        .iter()
-        .filter_map(|m| m.parse::<i64>().ok())
-        .filter(|id| seen.insert(*id))
-        .collect()
-}
-
-/// `"<taskid>-<fire_time>"`.
-pub(crate) fn fire_id(task: TaskId, fire_time: i64) -> String {
-    format!("{task}-{fire_time}")
+    crate::codec::delivery_state(code).ok_or_else(|| corrupt(format!("delivery state code {code}")))
 }
 
 /// A task id from a `bytea` column.
@@ -102,24 +46,10 @@ pub(crate) fn payload(row: &Row, column: usize) -> Result<String, StoreError> {
     String::from_utf8(raw).map_err(|_| corrupt("a payload that is not UTF-8"))
 }
 
-/// FNV-1a over `name`, a separator byte no UTF-8 text holds, and `data` (the embedded
-/// store's hash). Stored, so it must never change.
-pub(crate) fn dedup_hash(name: &str, data: &str) -> i64 {
-    fnv1a(name.bytes().chain([0xff]).chain(data.bytes())) as i64
-}
-
 /// The shard of a task: FNV-1a of its id, modulo [`SHARDS`]. Stored with the task, so it
 /// must never change.
 pub(crate) fn shard_of(id: TaskId) -> usize {
-    (fnv1a(id.as_bytes().iter().copied()) % SHARDS as u64) as usize
-}
-
-fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.fold(OFFSET, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+    (crate::codec::fnv1a(id.as_bytes().iter().copied()) % SHARDS as u64) as usize
 }
 
 /// Task columns in the order [`read_task`] expects.
@@ -167,8 +97,6 @@ mod tests {
     #[test]
     fn hashes_are_pinned() {
         // Stored values: they must survive upgrades, and match the embedded store's.
-        assert_eq!(dedup_hash("a", "b"), 0xe57d_a319_03de_37b1_u64 as i64);
-        assert_ne!(dedup_hash("ab", ""), dedup_hash("a", "b"));
         assert_eq!(shard_of(TaskId::from_bytes([0; 12])), 21);
     }
 
@@ -183,12 +111,5 @@ mod tests {
             counts.iter().all(|&n| (100..300).contains(&n)),
             "{counts:?}"
         );
-    }
-
-    #[test]
-    fn msgids_parse_in_order_once() {
-        let text = ["3", "x", "1", "3", ""].map(String::from);
-        assert_eq!(parse_msgids(&text), vec![3, 1]);
-        assert_eq!(msgid(42), "42");
     }
 }

@@ -3,12 +3,16 @@
 use async_trait::async_trait;
 use taskcenter_core::{TagFilter, Task, TaskId};
 
-use super::{PgStore, batcher, dead, fires, queue, retention, tasks};
+use super::{
+    PgStore, batcher, dead, depths, expiry, failures, fires, outbox, queue, retention, tasks,
+};
 use crate::error::StoreError;
 use crate::model::{
-    DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
+    DeadLetter, Delivery, ExpiryReport, FireCommit, FireOutcome, FireRecord, InsertOutcome,
+    LeaseRef, LeaseRequest, PurgeReport, QueueCounts, QueueDepth, TaskFilter,
 };
+use crate::outbox::OutboxSettle;
+use crate::policy::DeliveryPolicy;
 use crate::replicas::Replicated;
 use crate::traits::{QueueStore, TaskStore};
 
@@ -105,7 +109,7 @@ impl QueueStore for PgStore {
     async fn ack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        msgids: Vec<LeaseRef>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
         if msgids.is_empty() {
@@ -117,7 +121,7 @@ impl QueueStore for PgStore {
     async fn nack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        msgids: Vec<LeaseRef>,
         delay_ms: Option<i64>,
         now_ms: i64,
         policy: &DeliveryPolicy,
@@ -126,6 +130,38 @@ impl QueueStore for PgStore {
             return Ok(Vec::new());
         }
         queue::nack(&self.shared, group, &msgids, delay_ms, now_ms, policy).await
+    }
+
+    async fn settle_outbox(
+        &self,
+        group: &str,
+        settles: Vec<OutboxSettle>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        if settles.is_empty() {
+            return Ok(());
+        }
+        outbox::settle(&self.shared, group, &settles, now_ms).await
+    }
+
+    async fn fire_msgids(
+        &self,
+        group: &str,
+        fire_ids: Vec<String>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        outbox::fire_msgids(&self.shared, group, &fire_ids).await
+    }
+
+    async fn expire_leases(
+        &self,
+        now_ms: i64,
+        policy: &DeliveryPolicy,
+        limit: usize,
+    ) -> Result<ExpiryReport, StoreError> {
+        if limit == 0 {
+            return Ok(ExpiryReport::default());
+        }
+        expiry::expire(&self.shared, now_ms, policy, limit).await
     }
 
     async fn next_visible(&self, group: &str, tags: &TagFilter) -> Result<Option<i64>, StoreError> {
@@ -158,5 +194,18 @@ impl QueueStore for PgStore {
 
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
         dead::counts(&self.shared).await
+    }
+
+    async fn note_failures(
+        &self,
+        group: &str,
+        msgids: Vec<String>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        failures::note(&self.shared, group, &msgids, reason).await
+    }
+
+    async fn queue_depths(&self, now_ms: i64) -> Result<Vec<QueueDepth>, StoreError> {
+        depths::depths(&self.shared, now_ms).await
     }
 }

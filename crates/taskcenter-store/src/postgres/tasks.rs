@@ -28,6 +28,7 @@ const LIST_BY_NAME: &str = concat!(
     "SELECT ",
     task_columns!(),
     " FROM tasks WHERE name = $1 AND status < 3 AND ($2::smallint IS NULL OR status = $2) \
+     AND ($5::text IS NULL OR strpos(lower(name), lower($5)) > 0) \
      ORDER BY created_at_ms DESC, id DESC LIMIT $3 OFFSET $4"
 );
 
@@ -35,6 +36,7 @@ const LIST_ALL: &str = concat!(
     "SELECT ",
     task_columns!(),
     " FROM tasks WHERE status < 3 AND ($1::smallint IS NULL OR status = $1) \
+     AND ($4::text IS NULL OR strpos(lower(name), lower($4)) > 0) \
      ORDER BY created_at_ms DESC, id DESC LIMIT $2 OFFSET $3"
 );
 
@@ -42,7 +44,8 @@ const LIST_NEXT: &str = concat!(
     "SELECT ",
     task_columns!(),
     " FROM tasks WHERE status = 0 AND next_fire_ms IS NOT NULL \
-     AND ($1::text IS NULL OR name = $1) ORDER BY next_fire_ms, id LIMIT $2 OFFSET $3"
+     AND ($1::text IS NULL OR name = $1) \
+     AND ($4::text IS NULL OR strpos(lower(name), lower($4)) > 0) ORDER BY next_fire_ms, id LIMIT $2 OFFSET $3"
 );
 
 /// Tasks by name and/or status, newest first (or by next fire), paged.
@@ -50,14 +53,21 @@ pub(crate) async fn list(s: &Shared, filter: &TaskFilter) -> Result<Vec<Task>, S
     let status = filter.status.map(status_code);
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
+    let search = &filter.search;
     let mut conn = s.pool.get().await?;
     let rows = match (filter.order, &filter.name) {
-        (TaskOrder::NextFire, name) => conn.query(LIST_NEXT, &[name, &limit, &offset]).await?,
-        (TaskOrder::Newest, Some(name)) => {
-            conn.query(LIST_BY_NAME, &[name, &status, &limit, &offset])
+        (TaskOrder::NextFire, name) => {
+            conn.query(LIST_NEXT, &[name, &limit, &offset, search])
                 .await?
         }
-        (TaskOrder::Newest, None) => conn.query(LIST_ALL, &[&status, &limit, &offset]).await?,
+        (TaskOrder::Newest, Some(name)) => {
+            conn.query(LIST_BY_NAME, &[name, &status, &limit, &offset, search])
+                .await?
+        }
+        (TaskOrder::Newest, None) => {
+            conn.query(LIST_ALL, &[&status, &limit, &offset, search])
+                .await?
+        }
     };
     rows.iter().map(read_task).collect()
 }

@@ -13,6 +13,11 @@ use super::error::bad_value;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_list_by_rowid.sql"),
+    include_str!("migrations/003_lease_expiry.sql"),
+    include_str!("migrations/004_acked_attempt.sql"),
+    include_str!("migrations/005_write_probe.sql"),
+    include_str!("migrations/006_fail_reason.sql"),
+    include_str!("migrations/007_outbox.sql"),
 ];
 
 /// Opens the write connection: WAL, the configured fsync level, the schema up to date.

@@ -20,7 +20,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The counter a delivery state belongs to; acked and cancelled are not counted.
-    pub(crate) fn of(code: i64) -> Option<Self> {
+    pub(crate) fn of(code: i16) -> Option<Self> {
         match code {
             state::PUBLISHED | state::RETRYING => Some(Self::Ready),
             state::LEASED | state::LEASED_FINAL => Some(Self::Leased),
@@ -40,7 +40,7 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// A task entered status code `code`.
-    pub(crate) fn task_in(&mut self, code: i64) {
+    pub(crate) fn task_in(&mut self, code: i16) {
         if let Some(n) = usize::try_from(code)
             .ok()
             .and_then(|i| self.tasks.get_mut(i))
@@ -50,7 +50,7 @@ impl Tally {
     }
 
     /// A task with status code `code` was removed for good.
-    pub(crate) fn task_out(&mut self, code: i64) {
+    pub(crate) fn task_out(&mut self, code: i16) {
         if let Some(n) = usize::try_from(code)
             .ok()
             .and_then(|i| self.tasks.get_mut(i))
@@ -60,7 +60,7 @@ impl Tally {
     }
 
     /// A task moved between status codes.
-    pub(crate) fn task_moved(&mut self, from: i64, to: i64) {
+    pub(crate) fn task_moved(&mut self, from: i16, to: i16) {
         if from != to {
             self.task_in(to);
             self.task_out(from);
@@ -73,7 +73,7 @@ impl Tally {
     }
 
     /// `n` deliveries moved from state `from` to state `to`.
-    pub(crate) fn moved(&mut self, from: i64, to: i64, n: i64) {
+    pub(crate) fn moved(&mut self, from: i16, to: i16, n: i64) {
         if let Some(kind) = Kind::of(from) {
             self.queue(kind, -n);
         }

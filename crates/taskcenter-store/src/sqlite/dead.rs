@@ -20,7 +20,7 @@ pub(crate) fn list(
         None => ("deliveries_dead", ""),
     };
     let sql = format!(
-        "SELECT d.id, d.grp, t.id, d.tag, p.data, d.fire_time, d.attempt, d.done_at \
+        "SELECT d.id, d.grp, t.id, d.tag, p.data, d.fire_time, d.attempt, d.done_at, d.fail_reason \
          FROM deliveries d INDEXED BY {index} \
          JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
          WHERE d.state = 5 {filter} ORDER BY d.done_at DESC, d.id DESC LIMIT ?1 OFFSET ?2"
@@ -39,6 +39,7 @@ pub(crate) fn list(
             fire_time,
             attempts: row.get(6)?,
             died_at: row.get::<_, Option<i64>>(7)?.unwrap_or(0),
+            reason: row.get(8)?,
         })
     };
     let rows = match group {
@@ -100,8 +101,8 @@ pub(crate) fn purge(conn: &Connection, msgids: Option<&[String]>) -> rusqlite::R
     Ok(n as u64)
 }
 
-/// Queue depth from the trigger-maintained counters. A lease that expired and waits for
-/// its retry still counts as leased until the group leases again.
+/// Queue depth from the counters the writes keep. An expired lease counts as leased
+/// until `expire_leases` (or the group's next lease) moves it on.
 pub(crate) fn counts(conn: &Connection) -> rusqlite::Result<QueueCounts> {
     let mut stmt = conn.prepare_cached("SELECT kind, n FROM queue_counts")?;
     let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?;

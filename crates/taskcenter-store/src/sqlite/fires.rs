@@ -33,7 +33,7 @@ fn commit_one(
     groups: &mut GroupCache,
     tally: &mut Tally,
 ) -> rusqlite::Result<FireOutcome> {
-    let found: Option<(i64, String, i64)> = conn
+    let found: Option<(i64, String, i16)> = conn
         .prepare_cached(
             "SELECT rid, name, status FROM tasks WHERE id = ?1 AND status < 3 AND version = ?2",
         )?
@@ -128,7 +128,8 @@ pub(crate) fn history(
     };
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
-        "SELECT f.fire_time, f.published_at, d.id, d.grp, d.attempt, d.state \
+        "SELECT f.fire_time, f.published_at, d.id, d.grp, d.attempt, d.state, \
+         d.acked_attempt, d.fail_reason, d.broker_id \
          FROM fires f LEFT JOIN deliveries d \
          ON d.id BETWEEN f.first_delivery AND f.first_delivery + f.delivery_count - 1 \
          WHERE f.task_rid = ?1 ORDER BY f.fire_time DESC, d.id LIMIT ?2",
@@ -137,7 +138,7 @@ pub(crate) fn history(
         let fire_time: i64 = row.get(0)?;
         let id: Option<i64> = row.get(2)?;
         let group: Option<String> = row.get(3)?;
-        let state = match row.get::<_, Option<i64>>(5)? {
+        let state = match row.get::<_, Option<i16>>(5)? {
             Some(code) => delivery_state(5, code)?,
             None => DeliveryState::Dead,
         };
@@ -150,6 +151,9 @@ pub(crate) fn history(
             group,
             attempts: row.get::<_, Option<i64>>(4)?.unwrap_or(0),
             state,
+            acked_attempt: row.get::<_, Option<i64>>(6)?,
+            reason: row.get(7)?,
+            broker_id: row.get::<_, Option<String>>(8)?,
         })
     })?;
     rows.collect()

@@ -8,132 +8,83 @@
 //! counter update, one commit. If that job fails, every add in it fails and none of them
 //! is written.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use taskcenter_core::Task;
-use tokio::sync::oneshot;
 
 use super::tasks;
 use super::writer::Writer;
+use crate::coalesce::{Batch, Coalescer};
 use crate::error::StoreError;
 use crate::model::InsertOutcome;
 
-type Answer = Result<Vec<InsertOutcome>, StoreError>;
+/// One caller's add: its tasks and whether to dedup them.
+type Add = (Vec<Task>, bool);
 
-/// One caller's add, waiting for the next insert job.
-struct PendingAdd {
-    tasks: Vec<Task>,
-    dedup: bool,
-    reply: oneshot::Sender<Answer>,
-}
+/// Adds taken by one insert job, answered once its commit is known.
+type AddBatch = Batch<Add, Vec<InsertOutcome>>;
 
 /// Adds waiting for the writer's next insert job.
 #[derive(Default)]
 pub(crate) struct Intake {
-    waiting: Arc<Mutex<Vec<PendingAdd>>>,
+    waiting: Arc<Coalescer<Add, Vec<InsertOutcome>>>,
 }
 
 impl Intake {
     /// Inserts `tasks` in the next group commit, together with every other add that
     /// arrives before the writer gets to it; answers once that commit is durable.
-    pub(crate) async fn insert(&self, writer: &Writer, tasks: Vec<Task>, dedup: bool) -> Answer {
-        let (reply, answer) = oneshot::channel();
-        let first = {
-            let mut waiting = lock(&self.waiting);
-            waiting.push(PendingAdd {
-                tasks,
-                dedup,
-                reply,
-            });
-            waiting.len() == 1
-        };
-        if first {
+    pub(crate) async fn insert(
+        &self,
+        writer: &Writer,
+        tasks: Vec<Task>,
+        dedup: bool,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let (ticket, lead) = self.waiting.join((tasks, dedup));
+        if lead {
             self.queue_job(writer);
         }
-        answer
-            .await
-            .map_err(|_| StoreError::Internal("sqlite insert job was dropped (panic?)".into()))?
+        ticket.answer().await
     }
 
     /// Queues the job that takes every waiting add when it runs. Only the add that found
-    /// the queue empty queues one, so there is at most one such job not yet running.
+    /// nobody busy queues one, so there is at most one such job not yet running.
     fn queue_job(&self, writer: &Writer) {
         let waiting = Arc::clone(&self.waiting);
-        let taken: Arc<Mutex<Vec<oneshot::Sender<Answer>>>> = Arc::default();
-        let replies = Arc::clone(&taken);
         let left = Arc::clone(&self.waiting);
+        let taken: Arc<Mutex<Option<AddBatch>>> = Arc::default();
+        let answered = Arc::clone(&taken);
         writer.submit(
             move |conn| {
-                let adds = std::mem::take(&mut *lock(&waiting));
-                let answers =
-                    tasks::insert(conn, adds.iter().map(|a| (a.tasks.as_slice(), a.dedup)));
-                *lock(&taken) = adds.into_iter().map(|a| a.reply).collect();
+                let batch = waiting.take_all();
+                let adds = batch.requests().iter().map(|(t, d)| (t.as_slice(), *d));
+                let answers = tasks::insert(conn, adds);
+                *taken.lock().unwrap_or_else(PoisonError::into_inner) = Some(batch);
                 answers
             },
             move |result| {
-                let mut replies = std::mem::take(&mut *lock(&replies));
-                if replies.is_empty() {
+                let batch = answered
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
                     // The job never ran (the writer is gone): fail the adds it was for.
-                    replies = lock(&left).drain(..).map(|a| a.reply).collect();
-                }
-                answer_all(replies, result);
+                    .unwrap_or_else(|| left.take_all());
+                batch.answer(result);
             },
         );
     }
-}
-
-/// Sends each caller its answer, or the job's error to all.
-fn answer_all(
-    replies: Vec<oneshot::Sender<Answer>>,
-    result: Result<Vec<Vec<InsertOutcome>>, StoreError>,
-) {
-    match result {
-        Ok(answers) => {
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                // A caller that stopped waiting needs no answer.
-                let _ = reply.send(Ok(answer));
-            }
-        }
-        Err(err) => {
-            for reply in replies {
-                let _ = reply.send(Err(err.clone()));
-            }
-        }
-    }
-}
-
-/// The lists stay consistent whatever panicked while holding them: each change is one
-/// push or one take.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
+    use tokio::sync::oneshot;
+
     use super::*;
-    use crate::sqlite::SqliteOptions;
-    use crate::sqlite::conn::open_writer;
-    use crate::sqlite::writer::BatchLimits;
+    use crate::sqlite::writer::test_writer as writer;
 
     fn task(n: u64, data: &str) -> Task {
         crate::fixtures::once_task(n, "intake", data)
-    }
-
-    fn writer(name: &str) -> Writer {
-        let dir = std::env::temp_dir().join(format!(
-            "taskcenter-intake-{name}-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let conn = open_writer(&dir.join("t.db"), &SqliteOptions::default()).expect("open");
-        let limits = BatchLimits {
-            max_jobs: 64,
-            max_time: Duration::from_millis(10),
-        };
-        Writer::start(conn, limits).expect("writer")
     }
 
     /// Holds the writer busy so the adds that follow wait in the intake together.
@@ -160,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn adds_waiting_together_each_get_their_answer_and_dedup_among_themselves() {
-        let writer = writer("share");
+        let (_dir, writer) = writer();
         let intake = Intake::default();
         let stalled = stall(&writer);
         let (a, b, c) = tokio::join!(
@@ -181,7 +132,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_job_fails_every_add_in_it_and_writes_none() {
-        let writer = writer("fail");
+        let (_dir, writer) = writer();
         let intake = Intake::default();
         let stalled = stall(&writer);
         // The same id twice without dedup: the second insert breaks the unique key.

@@ -6,27 +6,38 @@
 //! queries are used and SQLite's page cache is bounded, so memory does not grow with the
 //! number of stored tasks.
 //!
+//! Beside the store file `F` live `F.lock` (one process per store, see `lock.rs`) and
+//! `F.reserve` (disk space kept to recover from a full disk, see `space.rs`).
+//!
 //! Choices the trait leaves open:
 //! - A msgid is the delivery row id in decimal.
 //! - A message's data and tag are read from its task when it is leased.
 //! - Deleted tasks stay as rows marked deleted, invisible to reads and dedup, so their
 //!   dead letters keep their payload; such dead letters cannot be requeued.
 //! - An ack after the lease expired but before the message was leased again is accepted.
-//! - `queue_counts` counts an expired lease awaiting its retry as leased until the group
-//!   leases again; a last attempt's expired lease becomes a dead letter at that lease.
+//! - An expired lease counts as leased until `expire_leases` sweeps it (or the group
+//!   leases again), then as retrying or dead.
 //! - Fire history shows one record per group; an unclaimed fire has no group and no
 //!   msgid; a fire whose deliveries were all purged from the dead letters shows as dead.
 
 mod conn;
 mod counts;
 mod dead;
+mod depths;
 mod error;
+mod expiry;
+mod failures;
 mod fires;
 mod intake;
+mod lock;
+mod outbox;
+mod probe;
 mod queue;
 mod retention;
 mod rows;
+mod space;
 mod store;
+mod sync;
 mod tasks;
 mod writer;
 
@@ -43,8 +54,10 @@ use crate::error::StoreError;
 /// Tuning of the embedded store; [`Default`] is what production uses.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
-    /// fsync the WAL on every commit (`synchronous=FULL`), so an accepted task survives
-    /// power loss. `false` (`NORMAL`) still survives a process crash, not an OS crash.
+    /// fsync the WAL on every durable commit (`synchronous=FULL`), so an accepted task
+    /// survives power loss. `false` (`NORMAL`) still survives a process crash, not an OS
+    /// crash. The outbox relay's leases and settles never wait for an fsync of their own
+    /// (see `sync.rs`): lost, they only publish messages again.
     pub synchronous_full: bool,
     /// How long a statement waits for a lock held by another process.
     pub busy_timeout: Duration,
@@ -58,6 +71,10 @@ pub struct SqliteOptions {
     pub writer_cache_kib: i64,
     /// WAL size, in pages, that triggers a checkpoint after a commit.
     pub wal_autocheckpoint_pages: i64,
+    /// Disk space kept aside beside the store file, given back when the disk is full so
+    /// the WAL backlog can be checkpointed (see `space.rs`); 0 keeps none. At least the
+    /// WAL backlog: `wal_autocheckpoint_pages` pages plus a large group commit.
+    pub reserve_bytes: u64,
 }
 
 impl Default for SqliteOptions {
@@ -70,18 +87,26 @@ impl Default for SqliteOptions {
             max_batch_time: Duration::from_millis(10),
             writer_cache_kib: 16 * 1024,
             wal_autocheckpoint_pages: 8192,
+            // 16 MiB of 2 KiB WAL pages, and a group commit past the limit.
+            reserve_bytes: 20 << 20,
         }
     }
 }
 
-/// The embedded SQLite store. Dropping it lets the writer finish the jobs already queued,
-/// closes the file and waits for that (briefly blocking the dropping thread).
+/// The embedded SQLite store. Only one process may have a store file open (a second
+/// open fails naming the holder's pid). Dropping it lets the writer finish the jobs
+/// already queued, closes the file and waits for that (briefly blocking the dropping
+/// thread), then releases the file to other processes.
 pub struct SqliteStore {
     writer: Writer,
     intake: intake::Intake,
     /// Where the retention sweep goes on (a delivery id; 0 = from the bottom).
     purge_cursor: Arc<Mutex<i64>>,
     readers: Arc<ReadPool>,
+    /// The disk reserve, taken again by readiness probes once there is room.
+    space: Arc<space::Space>,
+    /// Held until the writer above has closed the file (fields drop in order).
+    _lock: lock::StoreLock,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -112,12 +137,20 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", dir.display())))?;
         }
+        let lock = lock::StoreLock::acquire(&path)?;
         let conn = conn::open_writer(&path, &options).map_err(map_err)?;
         let limits = BatchLimits {
             max_jobs: options.max_batch_jobs.max(1),
             max_time: options.max_batch_time,
         };
-        let writer = Writer::start(conn, limits)
+        let space = Arc::new(space::Space::new(
+            &path,
+            options.reserve_bytes,
+            options.wal_autocheckpoint_pages,
+        ));
+        space.take();
+        space.set_wal_limits(&conn).map_err(map_err)?;
+        let writer = Writer::start(conn, limits, Arc::clone(&space))
             .map_err(|e| StoreError::Internal(format!("starting the sqlite writer: {e}")))?;
         let readers = Arc::new(ReadPool {
             path,
@@ -129,6 +162,8 @@ impl SqliteStore {
             intake: intake::Intake::default(),
             purge_cursor: Arc::default(),
             readers,
+            space,
+            _lock: lock,
         })
     }
 
@@ -188,4 +223,8 @@ impl ReadPool {
 }
 
 #[cfg(test)]
+mod health_tests;
+#[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod redoable_tests;

@@ -9,43 +9,28 @@ fn plan(conn: &Connection, sql: &str) -> String {
     let mut stmt = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .expect("explain");
-    let rows = stmt
-        .query_map([], |row| row.get::<_, String>(3))
-        .expect("plan rows");
-    rows.map(|r| r.expect("plan row"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    // Parameters left unbound: the plan does not depend on their values.
+    let mut rows = stmt.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().expect("plan row") {
+        steps.push(row.get::<_, String>(3).expect("plan step"));
+    }
+    steps.join("; ")
 }
 
-/// A new empty directory for one test's database.
-fn temp_dir(label: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "taskcenter-{label}-{}-{}",
-        std::process::id(),
-        unique_suffix()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn fresh() -> (Connection, std::path::PathBuf) {
-    let dir = temp_dir("plan");
-    let path = dir.join("plan.db");
-    let conn = open_writer(&path, &SqliteOptions::default()).expect("open");
+fn fresh() -> (Connection, tempfile::TempDir) {
+    let dir = crate::fixtures::temp_dir();
+    let conn = open_writer(&dir.path().join("plan.db"), &SqliteOptions::default()).expect("open");
     (conn, dir)
-}
-
-fn unique_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
 }
 
 #[test]
 fn hot_statements_use_indexes() {
-    let (conn, dir) = fresh();
-    assert_eq!(schema_version(&conn).expect("version"), 2);
+    let (conn, _dir) = fresh();
+    assert_eq!(
+        schema_version(&conn).expect("version"),
+        super::conn::MIGRATIONS.len() as i64
+    );
     let cases = [
         (
             "SELECT t.id FROM tasks t INDEXED BY tasks_due JOIN task_payloads p ON p.rid = t.rid \
@@ -116,6 +101,19 @@ fn hot_statements_use_indexes() {
             "deliveries_ready",
         ),
         (
+            "SELECT id, state, attempt, lease_until FROM deliveries \
+             WHERE state IN (2, 3) AND lease_until <= 5 ORDER BY lease_until LIMIT 10",
+            "deliveries_leased",
+        ),
+        (
+            super::outbox::SENT_DONE,
+            "USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
+            super::queue::MARK_LEASED,
+            "USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
             "SELECT f.fire_time, d.id FROM fires f LEFT JOIN deliveries d \
              ON d.id BETWEEN f.first_delivery AND f.first_delivery + f.delivery_count - 1 \
              WHERE f.task_rid = 1 ORDER BY f.fire_time DESC, d.id LIMIT 10",
@@ -128,7 +126,6 @@ fn hot_statements_use_indexes() {
         assert!(!plan.contains("TEMP B-TREE"), "{sql}\n  sorts: {plan}");
     }
     drop(conn);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Hot statements must not be recompiled when their parameters change (SQLite does that
@@ -136,7 +133,7 @@ fn hot_statements_use_indexes() {
 #[test]
 fn hot_statements_are_not_reprepared() {
     use rusqlite::StatementStatus;
-    let (conn, dir) = fresh();
+    let (conn, _dir) = fresh();
     use rusqlite::types::Value;
     let (i, t) = (Value::Integer, |s: &str| Value::Text(s.into()));
     let cases: Vec<(&str, Vec<Vec<Value>>)> = vec![
@@ -157,6 +154,13 @@ fn hot_statements_are_not_reprepared() {
              WHERE t.status = 0 AND t.next_fire_ms <= ?1 ORDER BY t.next_fire_ms, t.rid LIMIT ?2",
             vec![vec![i(1), i(5)], vec![i(2), i(6)]],
         ),
+        (
+            super::outbox::SENT_DONE,
+            vec![
+                vec![i(1), t("g"), t("b"), i(5), i(1), i(0)],
+                vec![i(2), t("h"), t("c"), i(6), i(2), i(1)],
+            ],
+        ),
     ];
     for (sql, runs) in cases {
         let mut stmt = conn.prepare(sql).expect("prepare");
@@ -173,15 +177,14 @@ fn hot_statements_are_not_reprepared() {
         assert_eq!(n, 0, "recompiled on rebinding: {sql}");
     }
     drop(conn);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A file made by the first schema version is brought up to date when opened, its rows
 /// kept: the creation-time index is gone and the name index holds only the name.
 #[test]
 fn a_version_1_file_is_migrated_on_open() {
-    let dir = temp_dir("migrate");
-    let path = dir.join("v1.db");
+    let dir = crate::fixtures::temp_dir();
+    let path = dir.path().join("v1.db");
     {
         let old = Connection::open(&path).expect("open v1");
         old.execute_batch(super::conn::MIGRATIONS[0])
@@ -195,7 +198,10 @@ fn a_version_1_file_is_migrated_on_open() {
         .expect("a v1 row");
     }
     let conn = open_writer(&path, &SqliteOptions::default()).expect("open and migrate");
-    assert_eq!(schema_version(&conn).expect("version"), 2);
+    assert_eq!(
+        schema_version(&conn).expect("version"),
+        super::conn::MIGRATIONS.len() as i64
+    );
     let indexes: Vec<String> = conn
         .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL")
         .expect("indexes")
@@ -222,5 +228,4 @@ fn a_version_1_file_is_migrated_on_open() {
         .expect("count");
     assert_eq!(rows, 1, "the row survived the migration");
     drop(conn);
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,17 +1,17 @@
-//! Queue statements: subscribing, leasing with the retry ladder, ack and nack.
-//!
-//! The ladder costs no sweeper: leasing attempt `i` (of at most `n + 1`) sets
-//! `visible_at = lease_until + delays[i-1]`, so an expired lease becomes visible again by
-//! itself exactly when the retry is due. The last attempt's lease is stored as
-//! `LEASED_FINAL` with `visible_at = lease_until`; once expired it turns dead the next
-//! time the group leases, and it is never counted as deliverable meanwhile.
+//! Queue statements: subscribing, leasing, ack and nack. What each does to a message is
+//! decided by [`DeliveryPolicy`]; this module only stores it.
+
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use taskcenter_core::TagFilter;
 
 use super::counts::Tally;
-use super::rows::{fire_id, msgid, parse_msgid, state, task_id};
-use crate::model::{Delivery, DeliveryPolicy, LeaseRequest};
+use super::expiry::retry;
+use super::rows::{fire_id, json_error, msgid, state, task_id};
+use crate::codec::{ack_takes, leased_state, nack_takes, parse_leases};
+use crate::model::{Delivery, LeaseRef, LeaseRequest};
+use crate::policy::{DeliveryPolicy, LeasePlan, RetryPlan};
 
 /// The tags a filter names as stored in `subscriptions` (`*` for all).
 fn filter_tags(tags: &TagFilter) -> Vec<&str> {
@@ -46,7 +46,7 @@ pub(crate) fn subscribe(conn: &Connection, group: &str, tags: &TagFilter) -> rus
 /// A deliverable row picked for a lease.
 struct Candidate {
     id: i64,
-    state: i64,
+    state: i16,
     visible_at: i64,
     fire_time: i64,
     attempt: i64,
@@ -104,36 +104,24 @@ pub(crate) fn lease(
             all
         }
     };
-    let ladder = &policy.retry_delays_ms;
-    let max_attempts = ladder.len() as i64 + 1;
+    let mut marks = Marks::default();
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let attempt = c.attempt + 1;
-        if attempt > max_attempts {
-            // Only when the ladder was shortened since its last lease.
-            conn.prepare_cached("UPDATE deliveries SET state = ?2, done_at = ?3 WHERE id = ?1")?
-                .execute(params![c.id, state::DEAD, req.now_ms])?;
-            tally.moved(c.state, state::DEAD, 1);
-            continue;
-        }
-        let lease_ms = if c.ack && c.max_runtime > 0 {
-            c.max_runtime.saturating_mul(1000)
-        } else {
-            policy.default_lease_ms
-        };
-        let lease_until = req.now_ms.saturating_add(lease_ms);
-        let (code, visible_at) = match usize::try_from(attempt - 1)
-            .ok()
-            .and_then(|i| ladder.get(i))
-        {
-            Some(delay) => (state::LEASED, lease_until.saturating_add(*delay)),
-            None => (state::LEASED_FINAL, lease_until),
-        };
-        conn.prepare_cached(
-            "UPDATE deliveries SET state = ?2, attempt = ?3, lease_until = ?4, visible_at = ?5 \
-             WHERE id = ?1",
-        )?
-        .execute(params![c.id, code, attempt, lease_until, visible_at])?;
+        let (attempt, lease_until, code, visible_at) =
+            match policy.plan_lease(c.attempt, c.ack, c.max_runtime, req.now_ms) {
+                LeasePlan::Dead => {
+                    let dead = RetryPlan::Dead { at: req.now_ms };
+                    retry(conn, c.id, c.state, dead, &mut tally)?;
+                    continue;
+                }
+                LeasePlan::Lease {
+                    attempt,
+                    lease_until,
+                    visible_at,
+                    last,
+                } => (attempt, lease_until, leased_state(last), visible_at),
+            };
+        marks.add((code, attempt, lease_until, visible_at), c.id);
         tally.moved(c.state, code, 1);
         out.push(Delivery {
             msgid: msgid(c.id),
@@ -146,8 +134,46 @@ pub(crate) fn lease(
             lease_until,
         });
     }
+    marks.store(conn)?;
     tally.apply(conn)?;
     Ok(out)
+}
+
+/// Marks leased the rows with the same stored values (`state`, `attempt`, `lease_until`,
+/// `visible_at`).
+pub(super) const MARK_LEASED: &str = "UPDATE deliveries SET state = ?1, attempt = ?2, lease_until = ?3, \
+     visible_at = ?4 WHERE id IN (SELECT value FROM json_each(?5))";
+
+/// The leases of one batch by their stored values. A batch's leases mostly share them
+/// (one lease length, one attempt), so each distinct set is one statement for its rows,
+/// not one per row.
+#[derive(Default)]
+struct Marks {
+    rows: Vec<(LeaseValues, Vec<i64>)>,
+    index: HashMap<LeaseValues, usize>,
+}
+
+/// What a lease stores: `state`, `attempt`, `lease_until`, `visible_at`.
+type LeaseValues = (i16, i64, i64, i64);
+
+impl Marks {
+    fn add(&mut self, values: LeaseValues, id: i64) {
+        let next = self.rows.len();
+        let at = *self.index.entry(values).or_insert(next);
+        match self.rows.get_mut(at) {
+            Some((_, ids)) => ids.push(id),
+            None => self.rows.push((values, vec![id])),
+        }
+    }
+
+    fn store(self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut mark = conn.prepare_cached(MARK_LEASED)?;
+        for ((code, attempt, lease_until, visible_at), ids) in self.rows {
+            let ids = serde_json::to_string(&ids).map_err(json_error)?;
+            mark.execute(params![code, attempt, lease_until, visible_at, ids])?;
+        }
+        Ok(())
+    }
 }
 
 /// Visible deliverable rows of the group (of one tag if given), oldest first.
@@ -179,82 +205,69 @@ fn select(
     rows.collect()
 }
 
-/// Acks leased messages of the group. A lease that ran out but was not leased again yet
-/// is still accepted: the consumer did the work, and a redelivery would only repeat it.
+/// The state and deliveries so far of a message of the group.
+fn message_state(conn: &Connection, id: i64, group: &str) -> rusqlite::Result<Option<(i16, i64)>> {
+    conn.prepare_cached("SELECT state, attempt FROM deliveries WHERE id = ?1 AND grp = ?2")?
+        .query_row(params![id, group], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+}
+
+/// Acks messages of the group as [`ack_takes`] says; answers the msgids that are acked
+/// now, by this call or an earlier one.
 pub(crate) fn ack(
     conn: &Connection,
     group: &str,
-    msgids: &[String],
+    leases: &[LeaseRef],
     now_ms: i64,
 ) -> rusqlite::Result<Vec<String>> {
     let mut acked = Vec::new();
-    for text in msgids {
-        let Some(id) = parse_msgid(text) else {
+    let mut tally = Tally::default();
+    for (id, lease) in parse_leases(leases) {
+        let Some((code, attempt)) = message_state(conn, id, group)? else {
             continue;
         };
-        let changed = conn
-            .prepare_cached(
-                "UPDATE deliveries SET state = ?3, done_at = ?4 \
-                 WHERE id = ?1 AND grp = ?2 AND state IN (2, 3)",
+        if ack_takes(code, attempt, lease.attempt) {
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = ?2, done_at = ?3, acked_attempt = ?4 WHERE id = ?1",
             )?
-            .execute(params![id, group, state::ACKED, now_ms])?;
-        if changed > 0 {
-            acked.push(text.clone());
+            .execute(params![
+                id,
+                state::ACKED,
+                now_ms,
+                lease.attempt.unwrap_or(attempt)
+            ])?;
+            tally.moved(code, state::ACKED, 1);
+        } else if code != state::ACKED {
+            continue;
         }
+        acked.push(lease.msgid.clone());
     }
-    let mut tally = Tally::default();
-    tally.moved(state::LEASED, state::ACKED, acked.len() as i64);
     tally.apply(conn)?;
     Ok(acked)
 }
 
-/// Hands leased messages back: visible again after `delay_ms` or the ladder's delay, or
-/// dead when their attempts are spent.
+/// Hands messages of the group back, as [`nack_takes`] says: visible again after
+/// `delay_ms` or the ladder's delay, or dead when their attempts are spent.
 pub(crate) fn nack(
     conn: &Connection,
     group: &str,
-    msgids: &[String],
+    leases: &[LeaseRef],
     delay_ms: Option<i64>,
     now_ms: i64,
     policy: &DeliveryPolicy,
 ) -> rusqlite::Result<Vec<String>> {
     let mut nacked = Vec::new();
     let mut tally = Tally::default();
-    for text in msgids {
-        let Some(id) = parse_msgid(text) else {
+    for (id, lease) in parse_leases(leases) {
+        let Some((code, attempt)) = message_state(conn, id, group)? else {
             continue;
         };
-        let attempt: Option<i64> = conn
-            .prepare_cached(
-                "SELECT attempt FROM deliveries WHERE id = ?1 AND grp = ?2 AND state IN (2, 3)",
-            )?
-            .query_row(params![id, group], |row| row.get(0))
-            .optional()?;
-        let Some(attempt) = attempt else {
+        if !nack_takes(code, attempt, lease.attempt) {
             continue;
-        };
-        let ladder_delay = usize::try_from(attempt - 1)
-            .ok()
-            .and_then(|i| policy.retry_delays_ms.get(i));
-        let to = match ladder_delay {
-            Some(ladder_delay) => {
-                let visible_at = now_ms.saturating_add(delay_ms.unwrap_or(*ladder_delay).max(0));
-                conn.prepare_cached(
-                    "UPDATE deliveries SET state = ?2, visible_at = ?3 WHERE id = ?1",
-                )?
-                .execute(params![id, state::RETRYING, visible_at])?;
-                state::RETRYING
-            }
-            None => {
-                conn.prepare_cached(
-                    "UPDATE deliveries SET state = ?2, done_at = ?3 WHERE id = ?1",
-                )?
-                .execute(params![id, state::DEAD, now_ms])?;
-                state::DEAD
-            }
-        };
-        tally.moved(state::LEASED, to, 1);
-        nacked.push(text.clone());
+        }
+        let plan = policy.plan_nack(attempt, delay_ms, now_ms);
+        retry(conn, id, code, plan, &mut tally)?;
+        nacked.push(lease.msgid.clone());
     }
     tally.apply(conn)?;
     Ok(nacked)

@@ -116,7 +116,7 @@ fn purge_fire(conn: &Connection, task_rid: i64, fire_time: i64) -> rusqlite::Res
 
 /// Forgets a finished or deleted task that has no fire left.
 fn purge_task(conn: &Connection, task_rid: i64, tally: &mut Tally) -> rusqlite::Result<bool> {
-    let status: Option<i64> = conn
+    let status: Option<i16> = conn
         .prepare_cached("SELECT status FROM tasks WHERE rid = ?1")?
         .query_row([task_rid], |row| row.get(0))
         .optional()?;

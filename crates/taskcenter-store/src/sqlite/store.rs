@@ -6,12 +6,16 @@ use taskcenter_core::{TagFilter, Task, TaskId};
 
 use std::sync::{Arc, PoisonError};
 
-use super::{SqliteStore, dead, fires, queue, retention, tasks};
+use super::{
+    SqliteStore, dead, depths, expiry, failures, fires, outbox, probe, queue, retention, tasks,
+};
 use crate::error::StoreError;
 use crate::model::{
-    DeadLetter, Delivery, DeliveryPolicy, FireCommit, FireOutcome, FireRecord, InsertOutcome,
-    LeaseRequest, PurgeReport, QueueCounts, TaskFilter,
+    DeadLetter, Delivery, ExpiryReport, FireCommit, FireOutcome, FireRecord, InsertOutcome,
+    LeaseRef, LeaseRequest, PurgeReport, QueueCounts, QueueDepth, TaskFilter,
 };
+use crate::outbox::{OUTBOX_GROUP, OutboxSettle};
+use crate::policy::DeliveryPolicy;
 use crate::traits::{QueueStore, TaskStore};
 
 #[async_trait]
@@ -87,6 +91,34 @@ impl TaskStore for SqliteStore {
     async fn task_counts(&self) -> Result<(i64, i64, i64), StoreError> {
         self.read(tasks::counts).await
     }
+
+    /// Reads answer while the disk is full, so a read says little: while the last write
+    /// failed for want of storage, a small write must commit before the store is ready.
+    /// A failed probe makes the writer checkpoint and empty the WAL, so a second one
+    /// finds whatever room that and freed space give. Takes the disk reserve back when
+    /// there is room again.
+    async fn ping(&self) -> Result<(), StoreError> {
+        if self.writer.failing().is_some() {
+            if self.write(probe::write).await.is_err() {
+                self.write(probe::write).await?;
+            }
+            if let Some(err) = self.writer.failing() {
+                return Err(err);
+            }
+        }
+        if !self.space.held() {
+            let space = Arc::clone(&self.space);
+            let taken = tokio::task::spawn_blocking(move || space.take())
+                .await
+                .unwrap_or(false);
+            if taken {
+                let space = Arc::clone(&self.space);
+                self.write(move |conn| space.set_wal_limits(conn)).await?;
+                tracing::info!("took the disk reserve again; normal WAL limits restored");
+            }
+        }
+        self.read(tasks::counts).await.map(drop)
+    }
 }
 
 #[async_trait]
@@ -106,14 +138,20 @@ impl QueueStore for SqliteStore {
             return Ok(Vec::new());
         }
         let policy = policy.clone();
-        self.write(move |conn| queue::lease(conn, &req, &policy))
-            .await
+        let outbox = req.group == OUTBOX_GROUP;
+        let work = move |conn: &rusqlite::Connection| queue::lease(conn, &req, &policy);
+        if outbox {
+            // Lost in a crash, an outbox lease only has its messages published again.
+            self.writer.write_redoable(work).await
+        } else {
+            self.write(work).await
+        }
     }
 
     async fn ack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        msgids: Vec<LeaseRef>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
         if msgids.is_empty() {
@@ -127,7 +165,7 @@ impl QueueStore for SqliteStore {
     async fn nack(
         &self,
         group: &str,
-        msgids: Vec<String>,
+        msgids: Vec<LeaseRef>,
         delay_ms: Option<i64>,
         now_ms: i64,
         policy: &DeliveryPolicy,
@@ -137,6 +175,43 @@ impl QueueStore for SqliteStore {
         }
         let (group, policy) = (group.to_string(), policy.clone());
         self.write(move |conn| queue::nack(conn, &group, &msgids, delay_ms, now_ms, &policy))
+            .await
+    }
+
+    async fn settle_outbox(
+        &self,
+        group: &str,
+        settles: Vec<OutboxSettle>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        if settles.is_empty() {
+            return Ok(());
+        }
+        let group = group.to_string();
+        // Lost in a crash, a settle only has its messages published again.
+        self.writer
+            .write_redoable(move |conn| outbox::settle(conn, &group, &settles, now_ms))
+            .await
+    }
+
+    async fn fire_msgids(
+        &self,
+        group: &str,
+        fire_ids: Vec<String>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let group = group.to_string();
+        self.read(move |conn| outbox::fire_msgids(conn, &group, &fire_ids))
+            .await
+    }
+
+    async fn expire_leases(
+        &self,
+        now_ms: i64,
+        policy: &DeliveryPolicy,
+        limit: usize,
+    ) -> Result<ExpiryReport, StoreError> {
+        let policy = policy.clone();
+        self.write(move |conn| expiry::expire(conn, now_ms, &policy, limit))
             .await
     }
 
@@ -176,5 +251,20 @@ impl QueueStore for SqliteStore {
 
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
         self.read(dead::counts).await
+    }
+
+    async fn note_failures(
+        &self,
+        group: &str,
+        msgids: Vec<String>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let (group, reason) = (group.to_string(), reason.to_string());
+        self.write(move |conn| failures::note(conn, &group, &msgids, &reason))
+            .await
+    }
+
+    async fn queue_depths(&self, now_ms: i64) -> Result<Vec<QueueDepth>, StoreError> {
+        self.read(move |conn| depths::depths(conn, now_ms)).await
     }
 }

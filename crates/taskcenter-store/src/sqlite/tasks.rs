@@ -102,6 +102,9 @@ pub(crate) fn get(conn: &Connection, id: TaskId) -> rusqlite::Result<Option<Task
     .optional()
 }
 
+/// A part of the name, in any case (`?5`; every shape takes it).
+const SEARCH: &str = "AND (?5 IS NULL OR instr(lower(t.name), lower(?5)) > 0)";
+
 /// Tasks by name and/or status, newest first, paged.
 pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> rusqlite::Result<Vec<Task>> {
     let status = filter.status.map(status_code);
@@ -115,24 +118,27 @@ pub(crate) fn list(conn: &Connection, filter: &TaskFilter) -> rusqlite::Result<V
             "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_due \
              JOIN task_payloads p ON p.rid = t.rid \
              WHERE t.status = 0 AND t.next_fire_ms IS NOT NULL \
-             AND (?1 IS NULL OR t.name = ?1) \
+             AND (?1 IS NULL OR t.name = ?1) {SEARCH} \
              ORDER BY t.next_fire_ms, t.rid LIMIT ?3 OFFSET ?4"
         ),
         (TaskOrder::Newest, Some(_)) => format!(
             "SELECT {TASK_COLUMNS} FROM tasks t INDEXED BY tasks_name \
              JOIN task_payloads p ON p.rid = t.rid \
-             WHERE t.name = ?1 AND t.status < 3 AND (?2 IS NULL OR t.status = ?2) \
+             WHERE t.name = ?1 AND t.status < 3 AND (?2 IS NULL OR t.status = ?2) {SEARCH} \
              ORDER BY t.rid DESC LIMIT ?3 OFFSET ?4"
         ),
         (TaskOrder::Newest, None) => format!(
             "SELECT {TASK_COLUMNS} FROM tasks t \
              JOIN task_payloads p ON p.rid = t.rid \
-             WHERE t.status < 3 AND (?2 IS NULL OR t.status = ?2) \
+             WHERE t.status < 3 AND (?2 IS NULL OR t.status = ?2) {SEARCH} \
              ORDER BY t.rid DESC LIMIT ?3 OFFSET ?4"
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![filter.name, status, limit, offset], read_task)?;
+    let rows = stmt.query_map(
+        params![filter.name, status, limit, offset, filter.search],
+        read_task,
+    )?;
     rows.collect()
 }
 
@@ -195,7 +201,7 @@ fn live_row(
     conn: &Connection,
     id: TaskId,
     version: Option<i64>,
-) -> rusqlite::Result<Option<(i64, i64)>> {
+) -> rusqlite::Result<Option<(i64, i16)>> {
     conn.prepare_cached(
         "SELECT rid, status FROM tasks \
          WHERE id = ?1 AND status < 3 AND (?2 IS NULL OR version = ?2)",
@@ -236,7 +242,7 @@ pub(crate) fn delete(conn: &Connection, ids: &[TaskId]) -> rusqlite::Result<Vec<
 pub(crate) fn forget_if_unfired(
     conn: &Connection,
     rid: i64,
-    status: i64,
+    status: i16,
     tally: &mut Tally,
 ) -> rusqlite::Result<bool> {
     let fired = conn
@@ -265,7 +271,7 @@ pub(crate) fn delete_by_name(conn: &Connection, name: &str) -> rusqlite::Result<
 /// Cancels a deleted task's deliveries that nobody has consumed yet, one statement per
 /// counter so the counters know how many left each.
 fn cancel_deliveries(conn: &Connection, rid: i64, tally: &mut Tally) -> rusqlite::Result<()> {
-    let groups: [&[i64]; 3] = [
+    let groups: [&[i16]; 3] = [
         &[state::PUBLISHED, state::RETRYING],
         &[state::LEASED, state::LEASED_FINAL],
         &[state::UNCLAIMED],

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use taskcenter_core::TagFilter;
 use taskcenter_store::{FireOutcome, InsertOutcome, Store};
 
-use super::{Backend, LEASE_MS, T0, all_tasks, fire_at, id, policy, pull, put, subscribe, task};
+use super::{
+    Backend, LEASE_MS, T0, all_tasks, fire_at, id, policy, pull, put, refs, subscribe, task,
+};
 
 /// 64 callers inserting at once all get their tasks stored, each exactly once.
 pub async fn concurrent_inserts(store: Arc<dyn Store>) {
@@ -94,7 +96,10 @@ pub async fn concurrent_fires_and_leases(store: Arc<dyn Store>) {
                     .expect("lease");
                 for d in got {
                     seen.push(d.msgid.clone());
-                    store.ack("g", vec![d.msgid], T0 + 1000).await.expect("ack");
+                    store
+                        .ack("g", refs(vec![d.msgid]), T0 + 1000)
+                        .await
+                        .expect("ack");
                 }
                 tokio::task::yield_now().await;
             }
@@ -147,7 +152,10 @@ pub async fn durable_across_reopen(backend: &dyn Backend) {
         got.iter().map(|d| d.fire_time).collect::<Vec<_>>(),
         vec![T0 + 1]
     );
-    let acked = store.ack("g", vec![msgid], T0 + 30).await.expect("ack");
+    let acked = store
+        .ack("g", refs(vec![msgid]), T0 + 30)
+        .await
+        .expect("ack");
     assert_eq!(acked.len(), 1);
     // The subscription survived: a new fire reaches the group.
     fire_at(&*store, id(1), T0 + 2).await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use taskcenter_core::TagFilter;
 use taskcenter_store::Store;
 
-use super::{T0, fire_at, id, policy, pull, put, subscribe, task};
+use super::{T0, fire_at, id, policy, pull, put, refs, subscribe, task};
 
 /// Dead letters list newest first (by group, paged), requeue with a fresh budget, purge.
 pub async fn dead_letters_list_requeue_purge(store: Arc<dyn Store>) {
@@ -24,7 +24,7 @@ pub async fn dead_letters_list_requeue_purge(store: Arc<dyn Store>) {
         {
             now += 10;
             store
-                .nack(group, vec![d.msgid], None, now, &p)
+                .nack(group, refs(vec![d.msgid]), None, now, &p)
                 .await
                 .expect("nack");
         }
@@ -84,25 +84,25 @@ pub async fn delete_cancels_deliveries(store: Arc<dyn Store>) {
         match i {
             0 => drop(
                 store
-                    .ack("g", vec![got[0].msgid.clone()], at)
+                    .ack("g", refs(vec![got[0].msgid.clone()]), at)
                     .await
                     .expect("ack"),
             ),
             1 => drop(
                 store
-                    .nack("g", vec![got[0].msgid.clone()], None, at, &p)
+                    .nack("g", refs(vec![got[0].msgid.clone()]), None, at, &p)
                     .await,
             ),
             2 => {} // stays leased
             _ => {
                 let dead = store
-                    .nack("g", vec![got[0].msgid.clone()], Some(0), at, &p)
+                    .nack("g", refs(vec![got[0].msgid.clone()]), Some(0), at, &p)
                     .await;
                 let again = store.lease(pull("g", "a", 1, at), &p).await.expect("lease");
                 let msgid = dead.expect("nack")[0].clone();
                 assert_eq!(again[0].msgid, msgid);
                 store
-                    .nack("g", vec![msgid], None, at, &p)
+                    .nack("g", refs(vec![msgid]), None, at, &p)
                     .await
                     .expect("to dead");
             }

@@ -9,7 +9,13 @@ mod ack;
 mod concurrency;
 mod dead;
 mod dedup;
+mod depths;
+mod expiry;
+mod failures;
 mod fires;
+mod leases;
+mod outbox;
+mod outbox_batch;
 mod queue;
 mod retention;
 mod retry;
@@ -20,13 +26,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use taskcenter_core::{MisfirePolicy, TagFilter, Task, TaskId, TaskKind, TaskStatus};
 use taskcenter_store::{
-    DeliveryPolicy, FireCommit, FireOutcome, FireRef, LeaseRequest, Store, TaskFilter,
+    DeliveryPolicy, FireCommit, FireOutcome, FireRef, LeaseRef, LeaseRequest, Store, TaskFilter,
 };
 
 // Each backend's test file uses all of these; the throughput test only the helpers.
 #[allow(unused_imports)]
 pub use self::{
-    ack::*, concurrency::*, dead::*, dedup::*, fires::*, queue::*, retention::*, retry::*, tasks::*,
+    ack::*, concurrency::*, dead::*, dedup::*, depths::*, expiry::*, failures::*, fires::*,
+    leases::*, outbox::*, outbox_batch::*, queue::*, retention::*, retry::*, tasks::*,
 };
 
 /// An arbitrary fixed instant (2023-11-14T22:13:20Z) the tests count from.
@@ -38,8 +45,92 @@ pub const LEASE_MS: i64 = 5_000;
 /// Something that opens one database, again and again (for the durability test).
 #[async_trait]
 pub trait Backend: Send + Sync {
+    /// A fresh, empty database for the test named `test`, removed when dropped.
+    async fn create(test: &str) -> Self
+    where
+        Self: Sized;
+
     /// Opens the store; each call opens the same underlying database.
     async fn open(&self) -> Arc<dyn Store>;
+
+    /// Checks the backend makes after each suite test (its own invariants).
+    fn check(&self) {}
+}
+
+/// One `#[tokio::test]` per suite function for the backend type given: functions taking
+/// a store get a freshly opened one, those taking a backend the backend itself (to
+/// reopen it). Each ends with the backend's own checks. A new suite test is added here
+/// once and runs on every backend.
+#[allow(unused_macros)] // the shard tests use the helpers only
+macro_rules! store_suite {
+    ($backend:ty) => {
+        store_suite!(@tests $backend; store: [
+            insert_and_get,
+            list_filters_and_orders,
+            list_by_name_part,
+            list_by_next_fire,
+            dedup_returns_live_task,
+            dedup_within_batch,
+            dedup_ignores_finished_and_deleted,
+            replace_is_compare_and_set,
+            delete_reports_existing,
+            delete_by_name_takes_all_of_a_name,
+            due_tasks_in_order,
+            commit_fires_advances_task,
+            commit_fires_rejects_stale,
+            commit_fires_skips_fired_times,
+            fire_history_per_group,
+            unclaimed_fires_wait_for_first_group,
+            subscribe_all_claims_every_tag,
+            groups_each_get_every_message,
+            lease_returns_message_fields,
+            lease_oldest_first_up_to_max,
+            ack_only_leased_messages,
+            ack_after_lease_expiry_is_accepted,
+            nack_with_explicit_delay,
+            next_visible_tracks_the_earliest,
+            ack_task_lease_is_max_runtime,
+            retry_ladder_by_nack,
+            retry_ladder_by_lease_expiry,
+            empty_ladder_delivers_once,
+            dead_letters_list_requeue_purge,
+            queue_depths_per_group_and_tag,
+            failure_reasons_reach_history_and_dead_letters,
+            delete_cancels_deliveries,
+            purge_forgets_only_finished_history,
+            concurrent_inserts,
+            concurrent_dedup_creates_once,
+            concurrent_fires_and_leases,
+            expire_leases_retries_then_kills,
+            expire_leases_in_bounded_steps,
+            late_ack_and_current_ack_both_succeed,
+            ack_without_attempt_is_the_current_delivery,
+            stale_nack_leaves_the_new_lease_alone,
+            outbox_sent_is_done_with_broker_id,
+            outbox_again_does_not_count_attempts,
+            outbox_dead_and_stale_settles,
+            outbox_ack_by_fire_id,
+            outbox_settles_a_mixed_batch_at_once,
+        ], backend: [durable_across_reopen, outbox_lease_after_reopen]);
+    };
+    (@tests $backend:ty; store: [$($store_test:ident),* $(,)?], backend: [$($backend_test:ident),* $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $store_test() {
+                let backend = <$backend as suite::Backend>::create(stringify!($store_test)).await;
+                suite::$store_test(suite::Backend::open(&backend).await).await;
+                suite::Backend::check(&backend);
+            }
+        )*
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $backend_test() {
+                let backend = <$backend as suite::Backend>::create(stringify!($backend_test)).await;
+                suite::$backend_test(&backend).await;
+                suite::Backend::check(&backend);
+            }
+        )*
+    };
 }
 
 /// A deterministic id: `n` in the low bytes, T0's seconds in the high ones.
@@ -135,6 +226,19 @@ pub async fn all_tasks(store: &dyn Store) -> Vec<Task> {
         ..TaskFilter::default()
     };
     store.list_tasks(filter).await.expect("list")
+}
+
+/// References to the current deliveries of messages, as old clients ack and nack.
+pub fn refs(msgids: Vec<String>) -> Vec<LeaseRef> {
+    msgids.into_iter().map(LeaseRef::from).collect()
+}
+
+/// A reference to delivery `attempt` of a message.
+pub fn lease_ref(msgid: &str, attempt: i64) -> LeaseRef {
+    LeaseRef {
+        msgid: msgid.into(),
+        attempt: Some(attempt),
+    }
 }
 
 /// Subscribes a group.

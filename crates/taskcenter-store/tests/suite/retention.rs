@@ -5,7 +5,7 @@ use std::sync::Arc;
 use taskcenter_core::TaskStatus;
 use taskcenter_store::{FireCommit, FireOutcome, PurgeReport, Store};
 
-use super::{T0, fire_at, id, policy, pull, put, subscribe, task};
+use super::{T0, fire_at, id, policy, pull, put, refs, subscribe, task};
 
 /// Fires task `n` once at `at` and finishes it (a once task's only fire).
 async fn fire_last(store: &dyn Store, n: u32, at: i64) {
@@ -37,7 +37,7 @@ async fn consume(store: &dyn Store, now: i64, ack: &[u32]) {
         .filter(|d| ack.iter().any(|n| d.taskid == id(*n)))
         .map(|d| d.msgid.clone())
         .collect();
-    store.ack("g", msgids, now).await.expect("ack");
+    store.ack("g", refs(msgids), now).await.expect("ack");
 }
 
 /// Sweeps to the end, a step of `step` fires at a time.

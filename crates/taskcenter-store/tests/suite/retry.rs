@@ -5,7 +5,7 @@ use std::sync::Arc;
 use taskcenter_core::TagFilter;
 use taskcenter_store::{DeliveryState, Store};
 
-use super::{LEASE_MS, T0, fire_at, id, policy, pull, put, subscribe, task};
+use super::{LEASE_MS, T0, fire_at, id, policy, pull, put, refs, subscribe, task};
 
 /// One task `a` fired once at T0 to group `g`; returns nothing, the message is ready.
 async fn one_message(store: &dyn Store) {
@@ -32,7 +32,7 @@ pub async fn retry_ladder_by_nack(store: Arc<dyn Store>) {
     let msgid = first[0].msgid.clone();
     let n1 = T0 + 100;
     let nacked = store
-        .nack("g", vec![msgid.clone()], None, n1, &p)
+        .nack("g", refs(vec![msgid.clone()]), None, n1, &p)
         .await
         .expect("nack");
     assert_eq!(nacked, vec![msgid.clone()]);
@@ -51,7 +51,7 @@ pub async fn retry_ladder_by_nack(store: Arc<dyn Store>) {
     );
     let n2 = n1 + 1500;
     store
-        .nack("g", vec![msgid.clone()], None, n2, &p)
+        .nack("g", refs(vec![msgid.clone()]), None, n2, &p)
         .await
         .expect("nack");
     assert!(lease(n2 + 1999).await.is_empty());
@@ -62,7 +62,7 @@ pub async fn retry_ladder_by_nack(store: Arc<dyn Store>) {
     );
     let n3 = n2 + 2100;
     let nacked = store
-        .nack("g", vec![msgid.clone()], None, n3, &p)
+        .nack("g", refs(vec![msgid.clone()]), None, n3, &p)
         .await
         .expect("nack");
     assert_eq!(nacked, vec![msgid.clone()], "the last nack is reported too");
@@ -153,7 +153,7 @@ pub async fn empty_ladder_delivers_once(store: Arc<dyn Store>) {
     let p = policy(&[]);
     let got = store.lease(pull("g", "a", 1, T0), &p).await.expect("lease");
     store
-        .nack("g", vec![got[0].msgid.clone()], Some(0), T0 + 1, &p)
+        .nack("g", refs(vec![got[0].msgid.clone()]), Some(0), T0 + 1, &p)
         .await
         .expect("nack");
     assert!(

@@ -276,3 +276,52 @@ pub async fn list_by_next_fire(store: Arc<dyn Store>) {
         vec![id(1), id(5)]
     );
 }
+
+/// A search finds tasks whose name holds the text, in any case, with the other filters
+/// and in either order.
+pub async fn list_by_name_part(store: Arc<dyn Store>) {
+    put(
+        &*store,
+        vec![
+            task(1, "billing.Invoice", "1"),
+            task(2, "billing.refund", "2"),
+            task(3, "report.invoice-daily", "3"),
+            with_status(task(4, "INVOICE.sweep", "4"), TaskStatus::Paused),
+        ],
+    )
+    .await;
+    let ids = |tasks: Vec<taskcenter_core::Task>| tasks.iter().map(|t| t.id).collect::<Vec<_>>();
+    let search = |text: &str| TaskFilter {
+        search: Some(text.into()),
+        limit: 10,
+        ..TaskFilter::default()
+    };
+    let got = store.list_tasks(search("invoice")).await.expect("list");
+    assert_eq!(ids(got), vec![id(4), id(3), id(1)]);
+    let scheduled = TaskFilter {
+        status: Some(TaskStatus::Scheduled),
+        ..search("Invoice")
+    };
+    let got = store.list_tasks(scheduled).await.expect("list");
+    assert_eq!(ids(got), vec![id(3), id(1)]);
+    let next = TaskFilter {
+        order: TaskOrder::NextFire,
+        ..search("BILLING")
+    };
+    let mut got = ids(store.list_tasks(next).await.expect("list"));
+    got.sort();
+    assert_eq!(got, vec![id(1), id(2)]);
+    let exact_and_part = TaskFilter {
+        name: Some("billing.refund".into()),
+        ..search("fund")
+    };
+    let got = store.list_tasks(exact_and_part).await.expect("list");
+    assert_eq!(ids(got), vec![id(2)]);
+    assert!(
+        store
+            .list_tasks(search("nothing"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}

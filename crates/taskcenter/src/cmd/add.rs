@@ -31,18 +31,25 @@ pub struct AddArgs {
     /// Task name: the tag consumers subscribe to (letters, digits, _ - . : /).
     #[arg(long)]
     pub name: String,
-    /// Payload delivered with each fire, byte for byte.
-    #[arg(long, default_value = "", conflicts_with = "data_file")]
-    pub data: String,
-    /// Read the payload from a file ('-' for stdin).
-    #[arg(long, value_name = "PATH")]
-    pub data_file: Option<String>,
+    #[command(flatten)]
+    pub payload: PayloadArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     #[command(flatten)]
     pub conn: Conn,
+}
+
+/// The payload, given on the command line or read from a file.
+#[derive(Debug, Args)]
+pub struct PayloadArgs {
+    /// Payload delivered with each fire, byte for byte [add's default: empty].
+    #[arg(long, conflicts_with = "data_file")]
+    pub data: Option<String>,
+    /// Read the payload from a file ('-' for stdin).
+    #[arg(long, value_name = "PATH")]
+    pub data_file: Option<String>,
 }
 
 /// How fires are delivered.
@@ -83,17 +90,39 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn read_data(args: &AddArgs) -> anyhow::Result<String> {
-    match args.data_file.as_deref() {
-        None => Ok(args.data.clone()),
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading the payload from stdin")?;
-            Ok(text)
+impl PayloadArgs {
+    /// The payload given, if any: `--data`, or the file of `--data-file` (`-` is stdin).
+    pub fn read(&self) -> anyhow::Result<Option<String>> {
+        match self.data_file.as_deref() {
+            None => Ok(self.data.clone()),
+            Some("-") => {
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("reading the payload from stdin")?;
+                Ok(Some(text))
+            }
+            Some(path) => std::fs::read_to_string(path)
+                .map(Some)
+                .with_context(|| format!("reading {path}")),
         }
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+    }
+}
+
+impl DeliveryArgs {
+    /// Sets the delivery fields these flags give; the others stay as they are.
+    pub fn apply(&self, spec: &mut TaskSpec) -> anyhow::Result<()> {
+        if self.ack {
+            spec.ack = Some(true);
+        }
+        if let Some(rt) = &self.max_runtime {
+            let ms = parse_duration_ms(rt).map_err(|e| anyhow::anyhow!("--max-runtime: {e}"))?;
+            spec.max_runtime = Some((ms + 999) / 1000);
+        }
+        if self.misfire.is_some() {
+            spec.misfire.clone_from(&self.misfire);
+        }
+        Ok(())
     }
 }
 
@@ -101,22 +130,20 @@ pub async fn add(args: AddArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let mut spec = TaskSpec {
         name: Some(args.name.clone()),
-        data: Some(read_data(&args)?),
+        data: Some(args.payload.read()?.unwrap_or_default()),
         ..TaskSpec::default()
     };
     args.schedule.apply(&mut spec, now_ms())?;
-    let d = &args.delivery;
-    spec.ack = d.ack.then_some(true);
-    if let Some(rt) = &d.max_runtime {
-        let ms = parse_duration_ms(rt).map_err(|e| anyhow::anyhow!("--max-runtime: {e}"))?;
-        spec.max_runtime = Some((ms + 999) / 1000);
-    }
-    spec.misfire.clone_from(&d.misfire);
+    args.delivery.apply(&mut spec)?;
     let added = client.add(&spec).await?;
     if args.conn.json {
         output::json(&added)
     } else {
         println!("{}", added.taskid);
+        if added.deduplicated {
+            // On stderr: scripts read the id from stdout either way.
+            eprintln!("a live task with this name and data exists: returned its id, added nothing");
+        }
         Ok(())
     }
 }

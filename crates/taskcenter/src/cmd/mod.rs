@@ -1,9 +1,11 @@
 //! The management commands: each talks to a running server through the client library.
 
+pub mod ack;
 pub mod add;
 pub mod dlq;
 pub mod schedule;
 pub mod tasks;
+pub mod update;
 
 use clap::Args;
 use taskcenter_client::{ApiClient, DEFAULT_SERVER};
@@ -19,6 +21,7 @@ Examples:
   taskcenter add --name poll --every 30s --count 5   ... every 30 s, five times
   taskcenter add --name vacuum --cron '0 3 * * *' --tz Europe/Berlin
   taskcenter ls --name report                        list tasks of a name
+  taskcenter update ID --data '{\"day\":2}'            change a task's fields
   taskcenter consume 'report || remind' --json       print deliveries, one JSON a line
 
 The management commands talk to --server (env TASKCENTER_SERVER, default
@@ -61,8 +64,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Pause(a) => tasks::pause(a, true).await,
         Command::Resume(a) => tasks::pause(a, false).await,
         Command::Trigger(a) => tasks::trigger(a).await,
+        Command::Update(a) => update::update(a).await,
         Command::History(a) => tasks::history(a).await,
         Command::Dlq(a) => dlq::run(a).await,
+        Command::Ack(a) => ack::ack(a).await,
         Command::Serve(_) | Command::Consume(_) => Err(anyhow::anyhow!("not a management command")),
     }
 }

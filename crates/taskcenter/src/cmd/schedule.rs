@@ -69,17 +69,29 @@ fn duration_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
 }
 
 impl ScheduleArgs {
-    /// The schedule fields of an add body, as of `now_ms`.
+    /// The schedule fields of an add body, as of `now_ms`: with neither `--every` nor
+    /// `--cron` the task fires once.
     pub fn apply(&self, spec: &mut TaskSpec, now_ms: i64) -> anyhow::Result<()> {
-        let start = match (&self.in_, &self.at) {
+        if self.every.is_none() && self.cron.is_none() {
+            if self.count.is_some() {
+                bail!("--count needs --every or --cron: a once task fires once");
+            }
+            spec.kind = Some(1);
+        }
+        self.patch(spec, now_ms)
+    }
+
+    /// Only the fields these flags give, as of `now_ms`: what an update changes, the
+    /// others keep their values.
+    pub fn patch(&self, spec: &mut TaskSpec, now_ms: i64) -> anyhow::Result<()> {
+        match (&self.in_, &self.at) {
             (Some(d), _) => {
                 let ms = duration_ms("--in", d)?;
-                Some(ceil_secs(now_ms.saturating_add(ms)))
+                spec.start_time = Some(ceil_secs(now_ms.saturating_add(ms)));
             }
-            (None, Some(at)) => Some(parse_time("--at", at, now_ms, false)?),
-            (None, None) => None,
-        };
-        spec.start_time = start;
+            (None, Some(at)) => spec.start_time = Some(parse_time("--at", at, now_ms, false)?),
+            (None, None) => {}
+        }
         if let Some(every) = &self.every {
             let ms = duration_ms("--every", every)?;
             if ms < 1000 || ms % 1000 != 0 {
@@ -91,13 +103,10 @@ impl ScheduleArgs {
             spec.kind = Some(3);
             spec.crontab = Some(cron.clone());
             spec.timezone.clone_from(&self.tz);
-        } else {
-            if self.count.is_some() {
-                bail!("--count needs --every or --cron: a once task fires once");
-            }
-            spec.kind = Some(1);
         }
-        spec.loop_count = self.count;
+        if self.count.is_some() {
+            spec.loop_count = self.count;
+        }
         if let Some(until) = &self.until {
             spec.end_time = Some(
                 parse_time("--until", until, now_ms, true)
@@ -174,5 +183,31 @@ mod tests {
             in_: Some("10 minutes".into()),
             ..Default::default()
         }));
+    }
+
+    #[test]
+    fn a_patch_sets_only_what_the_flags_give() -> anyhow::Result<()> {
+        let mut s = TaskSpec::default();
+        ScheduleArgs::default().patch(&mut s, NOW)?;
+        assert_eq!(s, TaskSpec::default());
+        let mut s = TaskSpec::default();
+        ScheduleArgs {
+            count: Some(7),
+            ..Default::default()
+        }
+        .patch(&mut s, NOW)?;
+        assert_eq!((s.kind, s.loop_count, s.start_time), (None, Some(7), None));
+        let mut s = TaskSpec::default();
+        ScheduleArgs {
+            every: Some("1m".into()),
+            in_: Some("1s".into()),
+            ..Default::default()
+        }
+        .patch(&mut s, NOW)?;
+        assert_eq!(
+            (s.kind, s.loop_time, s.start_time, s.loop_count),
+            (Some(2), Some(60), Some(1_800_000_002), None)
+        );
+        Ok(())
     }
 }

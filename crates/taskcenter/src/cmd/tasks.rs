@@ -76,9 +76,14 @@ pub async fn get(args: IdArgs) -> anyhow::Result<()> {
     if args.conn.json {
         return output::json(&task);
     }
+    print_task(&task)
+}
+
+/// One task as a two-column table, for people.
+pub fn print_task(task: &TaskObject) -> anyhow::Result<()> {
     let mut t = Table::new(&["id", &task.id]);
     t.row(vec!["name".into(), task.name.clone()]);
-    t.row(vec!["schedule".into(), schedule(&task)]);
+    t.row(vec!["schedule".into(), schedule(task)]);
     t.row(vec!["status".into(), task.status.clone()]);
     t.row(vec!["next fire".into(), opt_time(task.next_fire_time)]);
     t.row(vec!["fires".into(), task.fire_count.to_string()]);

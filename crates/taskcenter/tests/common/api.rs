@@ -1,6 +1,7 @@
 //! The HTTP side of the harness: a small blocking client for the task and consume APIs,
 //! and the assertions on answers that every test file shares.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -32,21 +33,33 @@ impl Received {
 #[derive(Clone)]
 pub struct Api {
     pub addr: String,
-    http: reqwest::blocking::Client,
+    /// Made on first use: a blocking client cannot be made inside an async test, which
+    /// starts servers but talks to them through the client library.
+    http: OnceLock<reqwest::blocking::Client>,
 }
 
 impl Api {
     pub fn new(addr: &str) -> Api {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(5))
-            .no_proxy()
-            .build()
-            .expect("http client");
         Api {
             addr: addr.to_string(),
-            http,
+            http: OnceLock::new(),
         }
+    }
+
+    fn http(&self) -> &reqwest::blocking::Client {
+        self.http.get_or_init(|| {
+            reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .connect_timeout(Duration::from_secs(5))
+                .no_proxy()
+                .build()
+                .expect("http client")
+        })
+    }
+
+    /// `http://ADDR`: the server URL the client library and the CLI take.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -65,7 +78,7 @@ impl Api {
         body: Vec<u8>,
         content_type: Option<&str>,
     ) -> Result<(u16, Value), String> {
-        let mut req = self.http.post(self.url(path)).body(body);
+        let mut req = self.http().post(self.url(path)).body(body);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -73,7 +86,7 @@ impl Api {
     }
 
     pub fn try_get(&self, path: &str) -> Result<(u16, Value), String> {
-        read_response(self.http.get(self.url(path)).send())
+        read_response(self.http().get(self.url(path)).send())
     }
 
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {

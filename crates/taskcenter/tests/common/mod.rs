@@ -1,39 +1,54 @@
-//! Shared harness for the end-to-end tests: runs the real `taskcenter` binary on a free
+//! Shared harness of the end-to-end tests: runs the real `taskcenter` binary on a free
 //! port with its own data directory and talks to it over HTTP, as any caller would.
 //! With `TASKCENTER_TEST_STORE=postgres` each server stores in a PostgreSQL database of
 //! its own instead (see `pg.rs`), so the same tests check that store end to end.
-#![allow(dead_code)]
+//!
+//! Submodules: `api` (a blocking HTTP client and assertions), `cli` (running the CLI),
+//! `client` (helpers of the client-library tests), `pg` (test databases), `process`
+//! (the child process), `replicas` (several servers on one database), `time`.
+#![allow(dead_code, unused_imports)] // each test file uses its own part of the harness
 
 mod api;
+mod cli;
+pub mod client;
 pub mod pg;
+mod process;
+pub mod replicas;
 mod time;
 
 pub use api::*;
+pub use cli::*;
+pub use process::{BIN, command, signal};
 pub use time::*;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_taskcenter");
-
 /// Both route prefixes the API must answer under.
 pub const PREFIXES: [&str; 2] = ["/v1/api", "/api/v1"];
 
-/// A running `taskcenter serve`; killed (and its data removed) on drop.
+/// The listen address a server gets unless the test passes `--listen`: any free port.
+const ANY_PORT: &str = "127.0.0.1:0";
+
+/// A running `taskcenter serve`; killed, and its directory and database removed, on drop.
 pub struct Server {
     child: Option<Child>,
     pub api: Api,
+    /// A directory of this server's own, removed with it; the data directory is inside.
     pub root: PathBuf,
     pub data_dir: PathBuf,
+    /// The flags after `serve --listen ADDR` (the address changes on a same-port restart).
     args: Vec<String>,
+    /// The address asked for with `--listen`.
+    listen: String,
     log: Arc<Mutex<Vec<String>>>,
     /// The database of a server run on PostgreSQL (`TASKCENTER_TEST_STORE=postgres`).
     pub pg: Option<pg::TestDb>,
+    /// Deletes `root` when the server is dropped, whatever the test's outcome.
+    _dir: tempfile::TempDir,
 }
 
 impl std::ops::Deref for Server {
@@ -56,28 +71,31 @@ impl Server {
     }
 
     fn launch(config: Option<&str>, extra_args: &[&str]) -> Server {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let unique = format!(
-            "taskcenter-e2e-{}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst),
-            now_ms()
-        );
-        let root = std::env::temp_dir().join(unique);
+        let dir = tempfile::Builder::new()
+            .prefix("taskcenter-test-")
+            .tempdir()
+            .expect("create the test directory");
+        let root = dir.path().to_path_buf();
         let data_dir = root.join("data");
-        std::fs::create_dir_all(&data_dir).expect("create data dir");
-        let mut args: Vec<String> = ["serve", "--listen", "127.0.0.1:0", "--data-dir"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.push(data_dir.display().to_string());
+        let mut args = vec!["--data-dir".to_string(), data_dir.display().to_string()];
         if let Some(config) = config {
             let path = root.join("taskcenter.toml");
             std::fs::write(&path, config).expect("write config");
             args.push("--config".into());
             args.push(path.display().to_string());
         }
-        args.extend(extra_args.iter().map(|s| s.to_string()));
+        // A `--listen` of the test replaces the default one (clap takes the flag once).
+        let mut listen = ANY_PORT.to_string();
+        let mut extra = extra_args.iter().map(|s| s.to_string());
+        while let Some(arg) = extra.next() {
+            if arg == "--listen" {
+                listen = extra.next().expect("--listen needs a value");
+            } else if let Some(addr) = arg.strip_prefix("--listen=") {
+                listen = addr.to_string();
+            } else {
+                args.push(arg);
+            }
+        }
         let given_store = extra_args.iter().any(|a| a.starts_with("--store"));
         let pg = (pg::suite_on_postgres() && !given_store).then(|| pg::TestDb::new("e2e"));
         if let Some(db) = &pg {
@@ -85,12 +103,14 @@ impl Server {
         }
         let mut server = Server {
             child: None,
-            api: Api::new("127.0.0.1:0"),
+            api: Api::new(ANY_PORT),
             root,
             data_dir,
             args,
+            listen,
             log: Arc::new(Mutex::new(Vec::new())),
             pg,
+            _dir: dir,
         };
         server.spawn();
         server
@@ -98,7 +118,9 @@ impl Server {
 
     fn spawn(&mut self) {
         let mut child = command()
+            .args(["serve", "--listen", &self.listen])
             .args(&self.args)
+            .env("RUST_LOG", "info") // the ready line is an info line
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,8 +129,8 @@ impl Server {
         let (tx, rx) = mpsc::channel::<String>();
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
-        drain_lines(stderr, self.log.clone(), Some(tx.clone()));
-        drain_lines(stdout, self.log.clone(), Some(tx));
+        process::drain_lines(stderr, self.log.clone(), Some(tx.clone()));
+        process::drain_lines(stdout, self.log.clone(), Some(tx));
         let deadline = Instant::now() + Duration::from_secs(30);
         let addr = loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -175,6 +197,20 @@ impl Server {
     /// Starts the server again on the same data directory (stopping it with SIGTERM first
     /// if it still runs). The port changes: use `self.api` afresh.
     pub fn restart(&mut self) {
+        self.stop_for_restart();
+        self.spawn();
+    }
+
+    /// Starts the server again on the same data directory and the same port, so clients
+    /// holding its URL reach it again (stopping it with SIGTERM first if it still runs).
+    pub fn restart_on_same_port(&mut self) {
+        self.stop_for_restart();
+        let asked = std::mem::replace(&mut self.listen, self.api.addr.clone());
+        self.spawn();
+        self.listen = asked;
+    }
+
+    fn stop_for_restart(&mut self) {
         if self.child.is_some() {
             let status = self.sigterm(Duration::from_secs(10));
             assert!(
@@ -182,7 +218,6 @@ impl Server {
                 "server did not stop on SIGTERM within 10 s"
             );
         }
-        self.spawn();
     }
 
     /// The last `n` lines the server logged.
@@ -199,83 +234,7 @@ impl Drop for Server {
             let _ = child.wait();
         }
         if thread::panicking() {
-            eprintln!(
-                "--- taskcenter log tail ({}) ---\n{}",
-                self.root.display(),
-                self.log_tail(40)
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&self.root);
+            eprintln!("--- taskcenter log tail ---\n{}", self.log_tail(40));
         }
     }
-}
-
-/// A `Command` for the binary, with no `TASKCENTER_*` variable of the test environment
-/// leaking into it.
-pub fn command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("TASKCENTER_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
-
-/// Sends a signal with the `kill` command (no libc needed).
-pub fn signal(pid: u32, sig: &str) {
-    let status = Command::new("kill")
-        .args([format!("-{sig}"), pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{sig} {pid} failed");
-}
-
-/// Reads `stream` line by line into `log` until EOF; sends the address of the first
-/// `listening on ADDR` line to `ready`.
-fn drain_lines(
-    stream: impl Read + Send + 'static,
-    log: Arc<Mutex<Vec<String>>>,
-    ready: Option<mpsc::Sender<String>>,
-) {
-    thread::spawn(move || {
-        let mut ready = ready;
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if let Some(addr) = ready.as_ref().and_then(|_| parse_listen_addr(&line)) {
-                let _ = ready.take().expect("sender").send(addr);
-            }
-            log.lock().expect("log lock").push(line);
-        }
-    });
-}
-
-fn parse_listen_addr(line: &str) -> Option<String> {
-    let plain = strip_ansi(line);
-    let rest = &plain[plain.find("listening on ")? + "listening on ".len()..];
-    let token = rest.split_whitespace().next()?;
-    let token = token.trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '`');
-    let token = token
-        .strip_prefix("http://")
-        .unwrap_or(token)
-        .trim_end_matches('/');
-    token.contains(':').then(|| token.to_string())
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -10,6 +10,25 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
+const CORE_JS: &str = include_str!("core.js");
+const TASKS_JS: &str = include_str!("tasks.js");
+const FORM_JS: &str = include_str!("form.js");
+const TIMELINE_JS: &str = include_str!("timeline.js");
+const QUEUES_JS: &str = include_str!("queues.js");
+const GRAPHS_JS: &str = include_str!("graphs.js");
+
+#[cfg(test)]
+/// The scripts in the order the page loads them: `core.js` first (the helpers every other
+/// one uses), `app.js` last (it starts the page).
+const SCRIPTS: [(&str, &str); 7] = [
+    ("core.js", CORE_JS),
+    ("tasks.js", TASKS_JS),
+    ("form.js", FORM_JS),
+    ("timeline.js", TIMELINE_JS),
+    ("queues.js", QUEUES_JS),
+    ("graphs.js", GRAPHS_JS),
+    ("app.js", APP_JS),
+];
 const STYLE_CSS: &str = include_str!("style.css");
 
 /// Same origin only; `data:` images for the empty favicon.
@@ -36,9 +55,43 @@ pub async fn index() -> Response {
     asset(INDEX_HTML, "text/html; charset=utf-8", PAGE_CACHE)
 }
 
+fn script(body: &'static str) -> Response {
+    asset(body, "text/javascript; charset=utf-8", ASSET_CACHE)
+}
+
 /// `GET /ui/app.js`.
 pub async fn app_js() -> Response {
-    asset(APP_JS, "text/javascript; charset=utf-8", ASSET_CACHE)
+    script(APP_JS)
+}
+
+/// `GET /ui/core.js`.
+pub async fn core_js() -> Response {
+    script(CORE_JS)
+}
+
+/// `GET /ui/tasks.js`.
+pub async fn tasks_js() -> Response {
+    script(TASKS_JS)
+}
+
+/// `GET /ui/form.js`.
+pub async fn form_js() -> Response {
+    script(FORM_JS)
+}
+
+/// `GET /ui/timeline.js`.
+pub async fn timeline_js() -> Response {
+    script(TIMELINE_JS)
+}
+
+/// `GET /ui/queues.js`.
+pub async fn queues_js() -> Response {
+    script(QUEUES_JS)
+}
+
+/// `GET /ui/graphs.js`.
+pub async fn graphs_js() -> Response {
+    script(GRAPHS_JS)
 }
 
 /// `GET /ui/style.css`.
@@ -55,11 +108,8 @@ mod tests {
 
     #[test]
     fn the_assets_load_nothing_from_elsewhere() {
-        for (name, text) in [
-            ("index.html", INDEX_HTML),
-            ("app.js", APP_JS),
-            ("style.css", STYLE_CSS),
-        ] {
+        let pages = [("index.html", INDEX_HTML), ("style.css", STYLE_CSS)];
+        for (name, text) in pages.into_iter().chain(SCRIPTS) {
             let text = text.replace(SVG_NS, "");
             for needle in [
                 "http://",
@@ -76,7 +126,14 @@ mod tests {
 
     #[test]
     fn the_page_links_its_assets_relatively() {
-        assert!(INDEX_HTML.contains("src=\"ui/app.js\""));
+        let mut at = 0;
+        for (name, _) in SCRIPTS {
+            let tag = format!("<script src=\"ui/{name}\" defer></script>");
+            let found = INDEX_HTML[at..]
+                .find(&tag)
+                .unwrap_or_else(|| panic!("{name} is not loaded, or not in order"));
+            at += found + tag.len();
+        }
         assert!(INDEX_HTML.contains("href=\"ui/style.css\""));
         assert!(
             !INDEX_HTML.contains("<script>"),
