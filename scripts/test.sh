@@ -3,6 +3,8 @@
 # Starts the local services a backend's tests need when they are down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build of everything: incremental compilation would only add files to `target/`.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # The dashboard test drives a real headless Chromium: Debian's package, installed when missing.
 # The benchmark driver's smoke test drives wrk and counts rows with sqlite3's shell.
 need=()
