@@ -92,7 +92,25 @@ pub struct NackRequest {
     pub reason: Option<String>,
 }
 
-/// Answer to ack and nack: the msgids the call applied to.
+/// `POST /v1/api/extend`: a consumer whose handler still runs holds its messages longer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendRequest {
+    /// Group; default `default`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Messages.
+    #[serde(default)]
+    pub msgids: Vec<String>,
+    /// The `attempt` of the lease each message came with, in the order of `msgids`
+    /// (optional; must then name one per msgid): only that delivery's lease is extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<i64>>,
+    /// Hold them this long from now; default the server's lease.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_ms: Option<i64>,
+}
+
+/// Answer to ack, nack and extend: the msgids the call applied to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckResponse {
     /// msgids acked (by this call or an earlier one) or given back.

@@ -479,6 +479,17 @@ impl Service {
         Ok(acked)
     }
 
+    /// Holds leased messages of `group` for `lease_ms` more (the default lease when
+    /// `None`); answers the msgids held.
+    pub async fn extend(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        lease_ms: Option<i64>,
+    ) -> Result<Vec<String>, ApiError> {
+        self.queue.extend(group, leases, lease_ms).await
+    }
+
     /// Hands leased messages of `group` back for a retry, with why they failed.
     pub async fn nack(
         &self,

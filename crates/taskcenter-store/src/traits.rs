@@ -120,6 +120,19 @@ pub trait QueueStore: Send + Sync + 'static {
         policy: &DeliveryPolicy,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// Holds messages of `group` longer, for a consumer whose handler still runs: each
+    /// delivery still leased at `now_ms` (the one its reference names, when it names one)
+    /// is leased until `until_ms` at least, and its retry moves on as much. An `ack` task's
+    /// delivery is left as it is: its lease is the task's `max_runtime`. Answers the msgids
+    /// leased until `until_ms` now.
+    async fn extend_leases(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError>;
+
     /// Records `reason` as why the last failed delivery of each of `msgids` in `group`
     /// failed (its consumer's nack says so); shown in history and the dead letters.
     async fn note_failures(

@@ -1,7 +1,8 @@
 //! Acks and nacks tied to the lease they come from, end to end: a consumer whose lease
 //! ran out while another got the next delivery still acks successfully, as does the
 //! other one; its nack cannot reschedule the other's delivery; history says which
-//! delivery acked. Leases here are 1 s and the retry after an expired lease 1 s.
+//! delivery acked; a consumer still at work holds its message with an extended lease.
+//! Leases here are 1 s and the retry after an expired lease 1 s.
 
 mod common;
 
@@ -94,4 +95,56 @@ fn attempts_must_match_the_msgids() {
     let body = json!({"group": "g", "msgids": ["1"], "attempts": [0]});
     let (status, resp) = server.post("/v1/api/nack", &body);
     assert_error(status, &resp, 400, "attempts start at 1");
+}
+
+/// A consumer still at work extends its lease: the message is not retried when the first
+/// lease would have run out, only a while after the extended one; a lease that ran out, or
+/// one of an earlier delivery, is not extended.
+#[test]
+fn an_extended_lease_holds_the_message() {
+    let server = Server::start(&ARGS);
+    let (_, a) = first_delivery(&server, "g", "held");
+    let msgid = a.str("msgid");
+    let extend = json!({"group": "g", "msgids": [msgid], "attempts": [1], "lease_ms": 3000});
+    let (status, held) = server.post("/v1/api/extend", &extend);
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["msgids"], json!([msgid]));
+    // The first lease (1 s) and its retry (1 s) would be over in 2 s.
+    let early = server.drain_for("g", "held", Duration::from_millis(2500), false);
+    assert!(early.is_empty(), "held by the extension: {early:?}");
+    let b = redelivery(&server, "g", "held");
+    assert_eq!(b.str("msgid"), msgid);
+    let stale = post_for(&server, "/v1/api/extend", "g", &msgid, Some(1));
+    assert_eq!(stale["msgids"], json!([]), "attempt 1's lease is over");
+}
+
+#[test]
+fn an_ack_task_s_lease_is_not_extended_and_bad_extensions_are_refused() {
+    let server = Server::start(&ARGS);
+    server
+        .add_task(json!({"name": "acked", "type": 1, "data": "a", "ack": true, "max_runtime": 1}));
+    let got = server.collect("g", "acked", 1, Duration::from_secs(5), false);
+    assert_eq!(got.len(), 1);
+    let msgid = got[0].str("msgid");
+    let held = post_for(&server, "/v1/api/extend", "g", &msgid, None);
+    assert_eq!(held["msgids"], json!([]), "its lease is its max_runtime");
+    for (body, why) in [
+        (
+            json!({"group": "g", "msgids": [msgid], "lease_ms": 0}),
+            "lease_ms",
+        ),
+        (
+            json!({"group": "g", "msgids": [msgid], "lease_ms": 3_600_001}),
+            "lease_ms",
+        ),
+        (json!({"group": "g", "msgids": []}), "msgids"),
+        (
+            json!({"group": "g", "msgids": [msgid], "attempts": [1, 2]}),
+            "attempt",
+        ),
+        (json!({"group": "@g", "msgids": [msgid]}), "reserved"),
+    ] {
+        let (status, resp) = server.post("/v1/api/extend", &body);
+        assert_error(status, &resp, 400, why);
+    }
 }

@@ -2,8 +2,8 @@
 //! serve`: its built-in queue, and `--publisher …` to the machine's NATS (JetStream), Redis
 //! and RabbitMQ (scripts/test.sh starts them) and, in a build with the `rocketmq` feature,
 //! RocketMQ (scripts/rocketmq.sh). One suite (`consumer_suite!`) runs for each, the same
-//! handler code every time with only the configuration changed; two tests of what only a
-//! broker transport does (`broker_suite!`) run for the brokers. Dead letters are read back
+//! handler code every time with only the configuration changed; a test of what only a
+//! broker transport does (`broker_suite!`) runs for the brokers. Dead letters are read back
 //! with each broker's own client library, the built-in queue's from the server's API. The
 //! consumer reaches its broker (or the server) through a TCP proxy the test cuts to play a
 //! broker restart (RocketMQ's broker is stopped and started).
@@ -725,13 +725,17 @@ macro_rules! consumer_suite {
             fn broker_restart_mid_run_loses_nothing() {
                 super::broker_restart_mid_run_loses_nothing::<$transport>();
             }
+
+            #[test]
+            fn a_long_handler_keeps_its_message() {
+                super::a_long_handler_keeps_its_message::<$transport>();
+            }
         }
     )*};
 }
 
 /// What only a broker transport does: the fire acks to the server can be turned off (the
-/// built-in queue's ack is the fire's ack), and a running handler keeps its message past the
-/// lease (the built-in queue's lease is the server's, set per message when pulled).
+/// built-in queue's ack is the fire's ack).
 macro_rules! broker_suite {
     ($($module:ident => $transport:ty),* $(,)?) => {$(
         mod $module {
@@ -740,11 +744,6 @@ macro_rules! broker_suite {
             #[test]
             fn dedup_runs_a_republished_fire_once() {
                 crate::dedup_runs_a_republished_fire_once::<$transport>();
-            }
-
-            #[test]
-            fn a_long_handler_keeps_its_message() {
-                crate::a_long_handler_keeps_its_message::<$transport>();
             }
         }
     )*};

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 use taskcenter_api::{
     AckRequest, AckResponse, ConsumeRequest, ConsumeResponse, CountResponse, DeadLetterIdsRequest,
-    DeadLettersResponse, NackRequest,
+    DeadLettersResponse, ExtendRequest, NackRequest,
 };
 
 use super::{ApiClient, Page};
@@ -39,6 +39,11 @@ impl ApiClient {
             ..AckRequest::default()
         };
         self.post_json("ack", &req).await
+    }
+
+    /// Holds leased messages longer while their handlers run; answers the msgids held.
+    pub async fn extend(&self, req: &ExtendRequest) -> Result<AckResponse, ClientError> {
+        self.post_json("extend", req).await
     }
 
     /// Gives messages back for a retry, after `delay_ms` or the server's retry ladder.

@@ -7,6 +7,7 @@ mod broker;
 pub(crate) mod config;
 mod dedup;
 mod handlers;
+mod keep_alive;
 mod routes;
 mod runner;
 mod settle;
@@ -28,6 +29,7 @@ use broker::Plan;
 use broker::runner::BrokerRunner;
 pub use config::{Config, DEFAULT_SERVER, DEFAULT_TOPIC};
 pub use dedup::{RecentFires, SeenFires};
+use keep_alive::Running;
 use routes::{HandlerFn, Route, message_style, parse_tags, seed_style};
 use runner::Runner;
 use taskcenter_core::TagFilter;
@@ -171,7 +173,7 @@ impl Client {
                 config: config.clone(),
                 routes,
                 in_flight: Arc::new(Mutex::new(HashSet::new())),
-                running: Mutex::new(HashSet::new()),
+                running: Running::default(),
             });
             handle.spawn(runner.run(stop.clone()))
         } else {

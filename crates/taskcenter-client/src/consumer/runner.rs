@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use super::config::Config;
 use super::handlers::{Outcome, run_handlers};
+use super::keep_alive::{self, Held, Running};
 use super::routes::{Route, union};
 use super::settle::{self, Settle};
 use super::slots::free_slots;
@@ -30,8 +31,8 @@ pub(crate) struct Runner {
     pub routes: Vec<Route>,
     /// Messages handled or awaiting their ack/nack: a redelivery of one is not run again.
     pub in_flight: Arc<Mutex<HashSet<String>>>,
-    /// Messages whose handlers are running now.
-    pub running: Mutex<HashSet<String>>,
+    /// Messages whose handlers are running now, their leases kept.
+    pub running: Running,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -47,6 +48,14 @@ impl Runner {
             self.config.clone(),
             self.in_flight.clone(),
             rx,
+        ));
+        // Leases are kept while handlers run, through the drain too.
+        let keeper_stop = CancellationToken::new();
+        let keeper = tokio::spawn(keep_alive::keep(
+            self.api.clone(),
+            self.config.group.clone(),
+            self.running.clone(),
+            keeper_stop.clone(),
         ));
         let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let mut tasks = JoinSet::new();
@@ -91,6 +100,8 @@ impl Runner {
             }
         }
         self.drain(tasks, tx, &mut settler).await;
+        keeper_stop.cancel();
+        let _ = keeper.await;
     }
 
     /// Starts the handlers of one message, unless it is already being handled.
@@ -106,7 +117,7 @@ impl Runner {
             tracing::debug!(msgid = %m.msgid, "redelivery of a message in hand; skipped");
             return;
         }
-        lock(&self.running).insert(m.msgid.clone());
+        lock(&self.running).insert(m.msgid.clone(), Held::of(&m));
         let permit = permits.pop();
         let (runner, tx) = (self.clone(), tx.clone());
         tasks.spawn(async move {
@@ -139,7 +150,7 @@ impl Runner {
         .is_ok();
         if !finished {
             tasks.shutdown().await;
-            let abandoned: Vec<String> = lock(&self.running).drain().collect();
+            let abandoned: Vec<String> = lock(&self.running).drain().map(|(m, _)| m).collect();
             tracing::warn!(
                 count = abandoned.len(),
                 "handlers still running at the shutdown deadline were stopped; their messages go back to the queue"

@@ -48,6 +48,7 @@ fn api_routes() -> Router<Arc<Service>> {
         .route("/consume", post(queue::consume))
         .route("/ack", post(queue::ack))
         .route("/nack", post(queue::nack))
+        .route("/extend", post(queue::extend))
         .route("/dead-letters", get(queue::dead_letters))
         .route("/dead-letters/requeue", post(queue::requeue))
         .route("/dead-letters/purge", post(queue::purge))

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use taskcenter_api::{
     AckRequest, AckResponse, ConsumeRequest, ConsumeResponse, CountResponse, DeadLetterIdsRequest,
-    DeadLettersResponse, NackRequest,
+    DeadLettersResponse, ExtendRequest, NackRequest,
 };
 
 use taskcenter_store::LeaseRef;
@@ -23,6 +23,10 @@ use crate::service::Service;
 type Svc = State<Arc<Service>>;
 
 const DEFAULT_GROUP: &str = "default";
+
+/// Longest lease an extension may ask for: an hour, after which a message believed in
+/// hand by a consumer that has gone is retried anyway.
+const MAX_EXTEND_MS: i64 = 3_600_000;
 
 /// Longest failure reason a nack may give.
 const MAX_REASON_CHARS: usize = 1000;
@@ -174,6 +178,28 @@ pub async fn nack(
             req.delay_ms,
             reason,
         )
+        .await?;
+    Ok(Json(AckResponse {
+        msgids,
+        fire_ids: Vec::new(),
+    }))
+}
+
+pub async fn extend(
+    State(svc): Svc,
+    JsonBody(req): JsonBody<ExtendRequest>,
+) -> Result<Json<AckResponse>, ApiError> {
+    let group = group_of(req.group)?;
+    if req
+        .lease_ms
+        .is_some_and(|l| !(1..=MAX_EXTEND_MS).contains(&l))
+    {
+        return Err(ApiError::Invalid(format!(
+            "lease_ms must be from 1 to {MAX_EXTEND_MS}"
+        )));
+    }
+    let msgids = svc
+        .extend(&group, leases_of(req.msgids, req.attempts)?, req.lease_ms)
         .await?;
     Ok(Json(AckResponse {
         msgids,

@@ -233,6 +233,20 @@ impl Queue {
         }
     }
 
+    /// Holds messages still leased for `lease_ms` more from now (the default lease when
+    /// `None`), for consumers whose handlers still run; an `ack` task's lease stays its
+    /// `max_runtime`.
+    pub async fn extend(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        lease_ms: Option<i64>,
+    ) -> Result<Vec<String>, ApiError> {
+        let now = self.clock.now_ms();
+        let until = now.saturating_add(lease_ms.unwrap_or(self.policy.default_lease_ms));
+        Ok(self.store.extend_leases(group, leases, until, now).await?)
+    }
+
     /// Hands messages back for a retry; only their current lease can. A `reason` is kept
     /// with each message given back, for operators.
     pub async fn nack(

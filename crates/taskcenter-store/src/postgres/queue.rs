@@ -238,6 +238,46 @@ pub(crate) async fn ack(
     Ok(done)
 }
 
+/// Moves each delivery's lease on to `$3` (never back) and its retry with it, while it is
+/// leased by the attempt named (any when NULL) and has not run out at `$5`; not for an
+/// `ack` task, whose lease is its `max_runtime`.
+const EXTEND: &str = "UPDATE deliveries d \
+     SET visible_at = d.visible_at + GREATEST(0, $3 - d.lease_until), \
+         lease_until = GREATEST(d.lease_until, $3) \
+     FROM unnest($1::bigint[], $2::bigint[]) AS u(id, attempt), tasks t \
+     WHERE d.id = u.id AND d.grp = $4 AND d.state IN (2, 3) \
+       AND (u.attempt IS NULL OR d.attempt = u.attempt) AND d.lease_until > $5 \
+       AND t.id = d.task_id AND NOT t.ack \
+     RETURNING d.id";
+
+/// Leases messages of the group until `until_ms` at least, as
+/// [`QueueStore::extend_leases`](crate::QueueStore::extend_leases) says; answers the
+/// msgids held until then now.
+pub(crate) async fn extend(
+    s: &Shared,
+    group: &str,
+    leases: &[LeaseRef],
+    until_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<String>, StoreError> {
+    let leases = parse_leases(leases);
+    let ids: Vec<i64> = leases.iter().map(|(id, _)| *id).collect();
+    let attempts: Vec<Option<i64>> = leases.iter().map(|(_, l)| l.attempt).collect();
+    let mut conn = s.pool.get().await?;
+    let rows = conn
+        .query(EXTEND, &[&ids, &attempts, &until_ms, &group, &now_ms])
+        .await?;
+    let mut extended = std::collections::HashSet::new();
+    for row in &rows {
+        extended.insert(get::<i64>(row, 0)?);
+    }
+    Ok(leases
+        .into_iter()
+        .filter(|(id, _)| extended.contains(id))
+        .map(|(_, l)| l.msgid.clone())
+        .collect())
+}
+
 /// Hands messages of the group back, as [`nack_takes`] says: visible again after
 /// `delay_ms` or the ladder's delay, or dead when their attempts are spent.
 pub(crate) async fn nack(

@@ -118,6 +118,19 @@ impl QueueStore for PgStore {
         queue::ack(&self.shared, group, &msgids, now_ms).await
     }
 
+    async fn extend_leases(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        queue::extend(&self.shared, group, &leases, until_ms, now_ms).await
+    }
+
     async fn nack(
         &self,
         group: &str,

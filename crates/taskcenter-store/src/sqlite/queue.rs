@@ -246,6 +246,44 @@ pub(crate) fn ack(
     Ok(acked)
 }
 
+/// Moves a delivery's lease on to `?4` (never back) and its retry with it, while it is
+/// leased (`?6`, `?7`) by the attempt named (`?3`, any when NULL) and has not run out at
+/// `?5`; not for an `ack` task, whose lease is its `max_runtime`.
+const EXTEND: &str = "UPDATE deliveries \
+     SET visible_at = visible_at + max(0, ?4 - lease_until), lease_until = max(lease_until, ?4) \
+     WHERE id = ?1 AND grp = ?2 AND state IN (?6, ?7) AND (?3 IS NULL OR attempt = ?3) \
+     AND lease_until > ?5 \
+     AND NOT (SELECT t.ack FROM tasks t WHERE t.rid = deliveries.task_rid)";
+
+/// Leases messages of the group until `until_ms` at least, as
+/// [`QueueStore::extend_leases`](crate::QueueStore::extend_leases) says; answers the
+/// msgids held until then now.
+pub(crate) fn extend(
+    conn: &Connection,
+    group: &str,
+    leases: &[LeaseRef],
+    until_ms: i64,
+    now_ms: i64,
+) -> rusqlite::Result<Vec<String>> {
+    let mut held = Vec::new();
+    let mut stmt = conn.prepare_cached(EXTEND)?;
+    for (id, lease) in parse_leases(leases) {
+        let changed = stmt.execute(params![
+            id,
+            group,
+            lease.attempt,
+            until_ms,
+            now_ms,
+            state::LEASED,
+            state::LEASED_FINAL
+        ])?;
+        if changed > 0 {
+            held.push(lease.msgid.clone());
+        }
+    }
+    Ok(held)
+}
+
 /// Hands messages of the group back, as [`nack_takes`] says: visible again after
 /// `delay_ms` or the ladder's delay, or dead when their attempts are spent.
 pub(crate) fn nack(

@@ -178,6 +178,21 @@ impl QueueStore for SqliteStore {
             .await
     }
 
+    async fn extend_leases(
+        &self,
+        group: &str,
+        leases: Vec<LeaseRef>,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let group = group.to_string();
+        self.write(move |conn| queue::extend(conn, &group, &leases, until_ms, now_ms))
+            .await
+    }
+
     async fn settle_outbox(
         &self,
         group: &str,

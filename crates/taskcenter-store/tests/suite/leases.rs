@@ -118,3 +118,103 @@ pub async fn stale_nack_leaves_the_new_lease_alone(store: Arc<dyn Store>) {
         (msgid.as_str(), 3)
     );
 }
+
+/// A consumer whose handler still runs holds its message longer: the extended lease keeps
+/// it from the sweeper and from other consumers, and its retry comes as much later. Only
+/// the current delivery, still leased, can be extended.
+pub async fn extend_holds_a_running_message(store: Arc<dyn Store>) {
+    put(&*store, vec![task(1, "a", "x")]).await;
+    subscribe(&*store, "g", "a").await;
+    fire_at(&*store, id(1), T0).await;
+    let p = policy(&[1000, 2000]);
+    let got = store.lease(pull("g", "a", 1, T0), &p).await.expect("lease");
+    let msgid = got[0].msgid.clone();
+    assert_eq!(got[0].lease_until, T0 + LEASE_MS);
+
+    let wrong = store
+        .extend_leases("g", vec![lease_ref(&msgid, 2)], T0 + 9_000, T0 + 4_000)
+        .await
+        .expect("extend");
+    assert!(wrong.is_empty(), "attempt 2 was never delivered");
+    let other_group = store
+        .extend_leases("h", refs(vec![msgid.clone()]), T0 + 9_000, T0 + 4_000)
+        .await
+        .expect("extend");
+    assert!(other_group.is_empty());
+    let held = store
+        .extend_leases("g", vec![lease_ref(&msgid, 1)], T0 + 9_000, T0 + 4_000)
+        .await
+        .expect("extend");
+    assert_eq!(held, vec![msgid.clone()]);
+    // Never back: a shorter extension leaves the longer lease.
+    let again = store
+        .extend_leases("g", refs(vec![msgid.clone()]), T0 + 6_000, T0 + 4_500)
+        .await
+        .expect("extend");
+    assert_eq!(again, vec![msgid.clone()]);
+
+    // Where the old lease and its 1 s retry would have ended, nothing moves.
+    store
+        .expire_leases(T0 + 7_000, &p, 100)
+        .await
+        .expect("expire");
+    let early = store
+        .lease(pull("g", "a", 1, T0 + 7_000), &p)
+        .await
+        .expect("lease");
+    assert!(early.is_empty(), "still held: {early:?}");
+    // The retry comes 1 s after the extended lease.
+    let before = store
+        .lease(pull("g", "a", 1, T0 + 9_999), &p)
+        .await
+        .expect("lease");
+    assert!(before.is_empty(), "{before:?}");
+    let retry = store
+        .lease(pull("g", "a", 1, T0 + 10_000), &p)
+        .await
+        .expect("lease");
+    assert_eq!(
+        (retry[0].msgid.as_str(), retry[0].attempt),
+        (msgid.as_str(), 2)
+    );
+
+    // Attempt 1's lease is gone: it cannot hold the message from attempt 2's consumer.
+    let stale = store
+        .extend_leases("g", vec![lease_ref(&msgid, 1)], T0 + 30_000, T0 + 10_001)
+        .await
+        .expect("extend");
+    assert!(stale.is_empty());
+    // A lease that ran out cannot be taken back.
+    let late = store
+        .extend_leases("g", refs(vec![msgid]), T0 + 30_000, T0 + 10_000 + LEASE_MS)
+        .await
+        .expect("extend");
+    assert!(late.is_empty());
+}
+
+/// An `ack` task's lease is its `max_runtime`: an extension leaves it as it is.
+pub async fn extend_leaves_an_ack_task_s_lease_alone(store: Arc<dyn Store>) {
+    let mut acked = task(1, "a", "x");
+    acked.ack = true;
+    acked.max_runtime = 7;
+    put(&*store, vec![acked]).await;
+    subscribe(&*store, "g", "a").await;
+    fire_at(&*store, id(1), T0).await;
+    let p = policy(&[1000]);
+    let got = store.lease(pull("g", "a", 1, T0), &p).await.expect("lease");
+    let held = store
+        .extend_leases(
+            "g",
+            refs(vec![got[0].msgid.clone()]),
+            T0 + 60_000,
+            T0 + 1_000,
+        )
+        .await
+        .expect("extend");
+    assert!(held.is_empty());
+    let retry = store
+        .lease(pull("g", "a", 1, T0 + 8_000), &p)
+        .await
+        .expect("lease");
+    assert_eq!(retry[0].attempt, 2);
+}

@@ -106,6 +106,8 @@ macro_rules! store_suite {
             late_ack_and_current_ack_both_succeed,
             ack_without_attempt_is_the_current_delivery,
             stale_nack_leaves_the_new_lease_alone,
+            extend_holds_a_running_message,
+            extend_leaves_an_ack_task_s_lease_alone,
             outbox_sent_is_done_with_broker_id,
             outbox_again_does_not_count_attempts,
             outbox_dead_and_stale_settles,
