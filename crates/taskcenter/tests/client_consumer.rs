@@ -41,7 +41,7 @@ async fn three_handlers_get_exactly_their_tags() {
     logs();
     let server = Server::start(&[]);
     let seen: Seen = Arc::default();
-    let client = Client::new(config(&server, "work")).expect("client");
+    let client = Client::new(config(&server, "work").with_client_id("billing-7")).expect("client");
     record(&client, "alpha", "t.alpha", &seen);
     record(&client, "beta-gamma", "t.beta || t.gamma", &seen);
     record(&client, "delta", " t.delta ", &seen);
@@ -88,6 +88,29 @@ async fn three_handlers_get_exactly_their_tags() {
         assert_eq!(m.data, m.tag, "{label} got the payload unchanged");
         assert_eq!(ids[m.tag.as_str()], m.taskid);
     }
+    // The server's queues view names each consumer as it named itself.
+    let addr = server.addr.clone();
+    let queues = tokio::task::spawn_blocking(move || common::Api::new(&addr).get("/v1/api/queues"))
+        .await
+        .expect("queues");
+    assert_eq!(queues.0, 200, "{}", queues.1);
+    let clients: BTreeMap<String, String> = queues.1["consumers"]
+        .as_array()
+        .expect("consumers")
+        .iter()
+        .map(|c| {
+            (
+                c["group"].as_str().unwrap_or("").to_string(),
+                c["client"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(clients.get("work").map(String::as_str), Some("billing-7"));
+    let own = format!("-{}", std::process::id());
+    assert!(
+        clients.get("audit").is_some_and(|c| c.ends_with(&own)),
+        "{clients:?}"
+    );
     // Every delivery was acked (the work group never subscribed to t.other).
     for tag in ["t.alpha", "t.beta", "t.gamma", "t.delta", "t.other"] {
         let s = states(&api, &ids[tag]).await;

@@ -36,6 +36,7 @@ pub struct ApiClient {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    client_id: Option<String>,
     timeout: Duration,
 }
 
@@ -56,6 +57,7 @@ impl ApiClient {
             base,
             http,
             token: None,
+            client_id: None,
             timeout: Duration::from_secs(30),
         })
     }
@@ -63,6 +65,19 @@ impl ApiClient {
     /// Sends `Authorization: Bearer <token>` with every call.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Sends `X-Client-Id: <id>` with every call: the name the server's queues view shows
+    /// for this consumer.
+    /// Characters a header cannot carry are left out.
+    pub fn with_client_id(mut self, id: impl Into<String>) -> Self {
+        let id: String = id
+            .into()
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .collect();
+        self.client_id = Some(id.trim().to_string()).filter(|id| !id.is_empty());
         self
     }
 
@@ -112,6 +127,9 @@ impl ApiClient {
             .timeout(timeout);
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
+        }
+        if let Some(id) = &self.client_id {
+            req = req.header("x-client-id", id);
         }
         if let Some(body) = body {
             req = req.json(body);

@@ -77,6 +77,21 @@ pub struct Config {
     pub max_backoff: Duration,
     /// Bearer token, if the server requires one.
     pub token: Option<String>,
+    /// How this consumer is named to the server (`X-Client-Id`), in its queues view
+    /// among the consumers of each group: `TASKCENTER_CLIENT_ID`, else `<host>-<pid>`.
+    pub client_id: String,
+}
+
+/// `<host>-<pid>`: tells apart the consumers of one group in the server's queues view,
+/// where a connection's address would change with every reconnect.
+fn default_client_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "consumer".into());
+    format!("{host}-{}", std::process::id())
 }
 
 impl Default for Config {
@@ -99,6 +114,7 @@ impl Default for Config {
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             token: None,
+            client_id: default_client_id(),
         }
     }
 }
@@ -131,6 +147,9 @@ impl Config {
             c.group = group;
         }
         c.token = set("TASKCENTER_AUTH_TOKEN");
+        if let Some(id) = set("TASKCENTER_CLIENT_ID") {
+            c.client_id = id;
+        }
         if let Some(url) = set("TASKCENTER_PUBLISHER") {
             c.transport = Transport::from_url(&url)?;
         }
@@ -213,6 +232,12 @@ impl Config {
         self.token = Some(token.into());
         self
     }
+
+    /// Names this consumer to the server (its queues view).
+    pub fn with_client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +253,11 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(c.server, "http://h:1");
+        assert!(
+            c.client_id.ends_with(&format!("-{}", std::process::id())),
+            "{}",
+            c.client_id
+        );
         assert_eq!(c.group, "default");
         assert_eq!(c.token, None);
         assert_eq!(c.transport, Transport::Builtin);

@@ -100,7 +100,7 @@ impl Client {
     /// A consumer of the server in `config`; nothing is contacted until
     /// [`start`](Self::start).
     pub fn new(config: Config) -> Result<Self, ClientError> {
-        let mut api = ApiClient::new(&config.server)?;
+        let mut api = ApiClient::new(&config.server)?.with_client_id(config.client_id.clone());
         if let Some(token) = &config.token {
             api = api.with_token(token.clone());
         }
