@@ -66,6 +66,9 @@ pub enum ClientError {
         /// The feature that builds it.
         feature: &'static str,
     },
+    /// Only one of RocketMQ's ACL keys was given.
+    #[error("RocketMQ's ACL needs both keys: {0} is missing")]
+    HalfRocketMqKeys(&'static str),
     /// The process-wide client was used before [`init`](crate::init).
     #[error("the global client is not initialized: call taskcenter_client::init first")]
     NotInitialized,

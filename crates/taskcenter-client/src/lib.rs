@@ -69,7 +69,7 @@ mod task;
 
 pub use api::{ApiClient, ListQuery, Page, TriggerResponse};
 pub use consumer::{
-    Client, Config, DEFAULT_SERVER, DEFAULT_TOPIC, RecentFires, SeenFires, Transport,
+    Client, Config, DEFAULT_SERVER, DEFAULT_TOPIC, RecentFires, RocketMqKeys, SeenFires, Transport,
 };
 pub use error::ClientError;
 pub use global::{add_task_handler, global, init, release, start};

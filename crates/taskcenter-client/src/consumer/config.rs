@@ -77,9 +77,30 @@ pub struct Config {
     pub max_backoff: Duration,
     /// Bearer token, if the server requires one.
     pub token: Option<String>,
+    /// With RocketMQ: the ACL keys every request to the broker is signed with, as the
+    /// server's `--rocketmq-access-key` / `--rocketmq-secret-key` sign its sends.
+    pub rocketmq_keys: Option<RocketMqKeys>,
     /// How this consumer is named to the server (`X-Client-Id`), in its queues view
     /// among the consumers of each group: `TASKCENTER_CLIENT_ID`, else `<host>-<pid>`.
     pub client_id: String,
+}
+
+/// RocketMQ ACL credentials: an access key and its secret key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RocketMqKeys {
+    /// The access key (the account).
+    pub access_key: String,
+    /// The secret key requests are signed with.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for RocketMqKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocketMqKeys")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"…")
+            .finish()
+    }
 }
 
 /// `<host>-<pid>`: tells apart the consumers of one group in the server's queues view,
@@ -114,6 +135,7 @@ impl Default for Config {
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             token: None,
+            rocketmq_keys: None,
             client_id: default_client_id(),
         }
     }
@@ -147,6 +169,18 @@ impl Config {
             c.group = group;
         }
         c.token = set("TASKCENTER_AUTH_TOKEN");
+        c.rocketmq_keys = match (
+            set("TASKCENTER_ROCKETMQ_ACCESS_KEY"),
+            set("TASKCENTER_ROCKETMQ_SECRET_KEY"),
+        ) {
+            (Some(access_key), Some(secret_key)) => Some(RocketMqKeys {
+                access_key,
+                secret_key,
+            }),
+            (None, None) => None,
+            (Some(_), None) => return Err(ClientError::HalfRocketMqKeys("the secret key")),
+            (None, Some(_)) => return Err(ClientError::HalfRocketMqKeys("the access key")),
+        };
         if let Some(id) = set("TASKCENTER_CLIENT_ID") {
             c.client_id = id;
         }
@@ -233,6 +267,19 @@ impl Config {
         self
     }
 
+    /// Signs every request to RocketMQ with these ACL keys.
+    pub fn with_rocketmq_keys(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.rocketmq_keys = Some(RocketMqKeys {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+        });
+        self
+    }
+
     /// Names this consumer to the server (its queues view).
     pub fn with_client_id(mut self, id: impl Into<String>) -> Self {
         self.client_id = id.into();
@@ -263,6 +310,32 @@ mod tests {
         assert_eq!(c.transport, Transport::Builtin);
         assert_eq!(c.retry_delays.len(), 16);
         assert_eq!(Config::default().with_concurrency(0).concurrency, 1);
+    }
+
+    #[test]
+    fn rocketmq_keys_come_both_or_not_at_all() {
+        let both = Config::from_vars(|k| match k {
+            "TASKCENTER_ROCKETMQ_ACCESS_KEY" => Some("ak".into()),
+            "TASKCENTER_ROCKETMQ_SECRET_KEY" => Some("sk".into()),
+            _ => None,
+        })
+        .expect("valid");
+        let keys = both.rocketmq_keys.expect("keys");
+        assert_eq!(
+            (keys.access_key.as_str(), keys.secret_key.as_str()),
+            ("ak", "sk")
+        );
+        assert!(
+            !format!("{keys:?}").contains("sk\""),
+            "the secret is not logged"
+        );
+        let half = Config::from_vars(|k| match k {
+            "TASKCENTER_ROCKETMQ_ACCESS_KEY" => Some("ak".into()),
+            _ => None,
+        });
+        assert!(matches!(half, Err(ClientError::HalfRocketMqKeys(_))));
+        let none = Config::from_vars(|_| None).expect("valid");
+        assert!(none.rocketmq_keys.is_none());
     }
 
     #[test]

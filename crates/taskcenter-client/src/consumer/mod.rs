@@ -27,7 +27,7 @@ use crate::api::ApiClient;
 use crate::error::ClientError;
 use broker::Plan;
 use broker::runner::BrokerRunner;
-pub use config::{Config, DEFAULT_SERVER, DEFAULT_TOPIC};
+pub use config::{Config, DEFAULT_SERVER, DEFAULT_TOPIC, RocketMqKeys};
 pub use dedup::{RecentFires, SeenFires};
 use keep_alive::Running;
 use routes::{HandlerFn, Route, message_style, parse_tags, seed_style};
@@ -184,6 +184,7 @@ impl Client {
                 ladder: config.retry_delays.clone(),
                 lease: config.lease,
                 concurrency: config.concurrency.max(1),
+                rocketmq_keys: config.rocketmq_keys.clone(),
             };
             let runner = Arc::new(BrokerRunner {
                 api: self.inner.api.clone(),

@@ -31,6 +31,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use taskcenter_api::Message;
 
+use super::config::RocketMqKeys;
 use super::transport::Transport;
 
 /// What a broker consumer is set up with.
@@ -50,6 +51,9 @@ pub(crate) struct Plan {
     pub lease: Duration,
     /// Most messages in hand at once.
     pub concurrency: usize,
+    /// RocketMQ's ACL keys, if its broker checks them.
+    #[cfg_attr(not(feature = "rocketmq"), allow(dead_code))]
+    pub rocketmq_keys: Option<RocketMqKeys>,
 }
 
 impl Plan {

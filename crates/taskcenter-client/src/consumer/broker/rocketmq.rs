@@ -66,6 +66,7 @@ impl RocketMqSession {
             expression: expression(plan.tags.as_deref()),
             concurrency: plan.concurrency.max(1),
             max_reconsume: i32::try_from(plan.ladder.len()).unwrap_or(i32::MAX),
+            keys: plan.rocketmq_keys.clone(),
         };
         let starting = thread::spawn(setup)?;
         let started = tokio::time::timeout(START_WAIT, starting)

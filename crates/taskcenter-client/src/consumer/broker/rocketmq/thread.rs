@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rocketmq_client_rust::{
-    ClientRuntime, ClientRuntimeConfig, DefaultMQProducer, DefaultMQPushConsumer, MQPushConsumer,
-    TelemetryHandle,
+    AclClientRPCHook, ClientRuntime, ClientRuntimeConfig, DefaultMQProducer, DefaultMQPushConsumer,
+    MQPushConsumer, SessionCredentials, TelemetryHandle,
 };
 use rocketmq_model::common::consumer::consume_from_where::ConsumeFromWhere;
 use rocketmq_model::common::message::message_ext::MessageExt;
@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::super::BrokerError;
 use super::bridge::{Bridge, Incoming, Verdict};
+use crate::consumer::config::RocketMqKeys;
 
 /// The topic a broker creates new topics from.
 const CREATE_TOPIC_KEY: &str = "TBW102";
@@ -49,6 +50,18 @@ pub(super) struct Setup {
     /// The group's last reconsume: a send-back of a message reconsumed this often goes to
     /// the dead-letter topic.
     pub max_reconsume: i32,
+    /// The ACL keys requests are signed with, if the broker checks them.
+    pub keys: Option<RocketMqKeys>,
+}
+
+impl Setup {
+    /// The hook that signs requests with the ACL keys, if there are any.
+    fn acl_hook(&self) -> Option<Arc<AclClientRPCHook>> {
+        let keys = self.keys.as_ref()?;
+        let credentials =
+            SessionCredentials::with_keys(keys.access_key.as_str(), keys.secret_key.as_str());
+        Some(Arc::new(AclClientRPCHook::new(credentials)))
+    }
 }
 
 /// A message to send back to the broker with `level`. Once it is sent, the push consumer
@@ -184,6 +197,7 @@ async fn start(
         .max_reconsume_times(setup.max_reconsume)
         .consume_timeout(HANDLER_LIMIT_MINUTES)
         .await_termination_millis_when_shutdown(millis(SETTLE_ON_SHUTDOWN))
+        .rpc_hook(setup.acl_hook().map(|hook| hook as _))
         .build();
     consumer
         .subscribe(setup.topic.as_str(), setup.expression.as_str())
@@ -204,8 +218,11 @@ async fn start(
 async fn ensure_routes(client: &Arc<ClientRuntime>, setup: &Setup, topics: &[(&str, i32)]) {
     let mut admin = DefaultMQProducer::builder(Arc::clone(client))
         .producer_group(format!("{}_setup", setup.group))
-        .name_server_addr(setup.name_servers.as_str())
-        .build();
+        .name_server_addr(setup.name_servers.as_str());
+    if let Some(hook) = setup.acl_hook() {
+        admin = admin.rpc_hook(hook);
+    }
+    let mut admin = admin.build();
     if let Err(e) = admin.start().await {
         tracing::warn!(error = %e, "rocketmq: cannot check the topics' routes");
         return;
