@@ -6,11 +6,21 @@
 # create their topics and wait for each one's route themselves. Idempotent.
 #   scripts/rocketmq.sh              start what is down
 #   scripts/rocketmq.sh stop-broker  stop the broker this script started (tests restart it)
+#   scripts/rocketmq.sh auth         the same for a second name server (127.0.0.1:19876) and
+#                                    broker (127.0.0.1:20911) that check ACL keys on every
+#                                    request: one user, taskcenter / taskcenter-secret-1
 set -euo pipefail
+
+AUTH=false
+if [ "${1:-}" = auth ]; then
+  AUTH=true
+  shift
+fi
 
 ROOT="${TASKCENTER_ROCKETMQ_ROOT:-$HOME/.cache/taskcenter/rocketmq}"
 BIN="$ROOT/bin"
 HOME_DIR="$ROOT/home"
+$AUTH && HOME_DIR="$ROOT/auth-home"
 # The broker's message store. This broker refuses every write once its disk is 90 % used
 # (total minus what is available to users) and accepts them again only under 85 %; a test
 # machine full of build output reaches that while the tests run. A RAM disk, where there is
@@ -22,6 +32,25 @@ fi
 STORE_DIR="${TASKCENTER_ROCKETMQ_STORE:-$HOME_DIR/store}"
 NAMESRV_PORT=9876
 BROKER_PORT=10911
+BROKER_NAME=taskcenter-broker
+CLUSTER=DefaultCluster
+AUTH_TOML=""
+if $AUTH; then
+  STORE_DIR="$STORE_DIR-auth"
+  NAMESRV_PORT=19876
+  BROKER_PORT=20911
+  BROKER_NAME=taskcenter-auth-broker
+  CLUSTER=AuthCluster
+  # authenticationEnabled: every request must carry an access key and a signature of it
+  # with the user's secret key; authorizationEnabled: and the user may do what it asks (this
+  # one, seeded as a super user, may do everything). The user is created once, when absent
+  # from authConfigPath, which a fresh start empties so that these keys are the only ones.
+  AUTH_TOML='authenticationEnabled = true
+authorizationEnabled = true
+authConfigPath = "'"$HOME_DIR/auth"'"
+initAuthenticationUser = "taskcenter:taskcenter-secret-1"
+innerClientAuthenticationCredentials = '"'"'{"accessKey":"taskcenter","secretKey":"taskcenter-secret-1"}'"'"
+fi
 
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -66,10 +95,11 @@ brokerIp1 = "127.0.0.1"
 namesrvAddr = "127.0.0.1:$NAMESRV_PORT"
 storePathRootDir = "$STORE_DIR"
 autoCreateTopicEnable = true
+$AUTH_TOML
 
 [broker.brokerIdentity]
-brokerName = "taskcenter-broker"
-brokerClusterName = "DefaultCluster"
+brokerName = "$BROKER_NAME"
+brokerClusterName = "$CLUSTER"
 brokerId = 0
 
 [broker.brokerServerConfig]
@@ -85,6 +115,7 @@ maxIndexNum = 200000
 TOML
 
 if ! up "$BROKER_PORT"; then
+  $AUTH && rm -rf "$HOME_DIR/auth"
   setsid nohup "$BIN/rocketmq-broker-rust" -c "$HOME_DIR/broker.toml" -n "127.0.0.1:$NAMESRV_PORT" \
     >"$HOME_DIR/broker.log" 2>&1 </dev/null &
   echo $! >"$HOME_DIR/broker.pid"

@@ -21,6 +21,8 @@ scripts/brokers.sh
 # RocketMQ: the rocketmq-rust name server and broker, installed from crates.io when missing
 # (10-20 min once), started when down.
 scripts/rocketmq.sh
+# ... and a second pair that checks ACL keys, for the tests of signed requests.
+scripts/rocketmq.sh auth
 # The client's broker transports (cargo features nats, redis, amqp of taskcenter-client) are
 # enabled by the taskcenter crate's dev-dependency; the rocketmq feature is off by default
 # (a heavy client), so the tests build it in.
