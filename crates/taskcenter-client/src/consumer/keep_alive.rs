@@ -22,6 +22,12 @@ const TICK: Duration = Duration::from_millis(100);
 /// running ahead of the server's) is extended as if the lease were this long.
 const MIN_LEASE_MS: i64 = 300;
 
+/// Longest extension the server grants at once.
+const MAX_LEASE_MS: i64 = 3_600_000;
+
+/// Pause before extending again after the server could not be reached.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
 /// A running handler's message: which delivery, how long its lease is, when to extend.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Held {
@@ -37,7 +43,7 @@ impl Held {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let lease_ms = (m.lease_until - now_ms).max(MIN_LEASE_MS);
+        let lease_ms = (m.lease_until - now_ms).clamp(MIN_LEASE_MS, MAX_LEASE_MS);
         Held {
             attempt: m.attempt,
             lease_ms,
@@ -79,8 +85,19 @@ pub(crate) async fn keep(api: ApiClient, group: String, running: Running, stop: 
     }
 }
 
-/// One extension call for messages of the same lease length; a failed call is tried again
-/// at the next tick.
+/// What an extension call came to.
+enum Answer {
+    /// These msgids are held for the lease asked.
+    Held(Vec<String>),
+    /// The server could not be reached, or failed: try again soon.
+    Unreached,
+    /// The server refused the call (it has no extensions): do not ask again.
+    Refused,
+}
+
+/// One extension call for messages of the same lease length. A call the server could not
+/// take is tried again a moment later; one it refused (a server without extensions) is
+/// not tried again for these messages.
 async fn extend(
     api: &ApiClient,
     group: &str,
@@ -96,23 +113,32 @@ async fn extend(
         attempts: Some(attempts),
         lease_ms: Some(lease_ms),
     };
-    let held = match api.extend(&req).await {
-        Ok(resp) => resp.msgids,
-        Err(e) => {
+    let answer = match api.extend(&req).await {
+        Ok(resp) => Answer::Held(resp.msgids),
+        Err(e) if e.is_retryable() => {
             tracing::warn!(error = %e, count = msgids.len(), "extending leases failed; retrying");
-            return;
+            Answer::Unreached
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, count = msgids.len(), "the server refused to extend leases");
+            Answer::Refused
         }
     };
     let mut running = lock(running);
     for msgid in msgids {
-        let Some(entry) = running.get_mut(&msgid) else {
-            continue; // finished meanwhile
-        };
-        entry.extend_at = if held.contains(&msgid) {
-            Some(asked_at + two_thirds(lease_ms))
-        } else {
-            tracing::debug!(%msgid, "lease not extended (an ack task's, or it ran out)");
-            None
-        };
+        // A message whose handler finished meanwhile is gone.
+        if let Some(entry) = running.get_mut(&msgid) {
+            entry.extend_at = match &answer {
+                Answer::Held(held) if held.contains(&msgid) => {
+                    Some(asked_at + two_thirds(lease_ms))
+                }
+                Answer::Held(_) => {
+                    tracing::debug!(%msgid, "lease not extended (an ack task's, or it ran out)");
+                    None
+                }
+                Answer::Unreached => Some(Instant::now() + RETRY_PAUSE),
+                Answer::Refused => None,
+            };
+        }
     }
 }
