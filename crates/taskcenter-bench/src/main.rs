@@ -156,6 +156,11 @@ enum Cmd {
         /// Brokers to publish to.
         #[arg(long, value_delimiter = ',', default_values_t = w5::BROKERS.map(String::from))]
         brokers: Vec<String>,
+        /// A PostgreSQL server (`postgres://…/DB`) to store taskcenter's tasks in, instead
+        /// of the embedded store: each broker's run gets a fresh database of its own on that
+        /// server, `taskcenter_w5_<broker>`, made and dropped with `psql`.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Assembles `tc-*.json` and `bq-*.json` of a results folder into the final object.
     Report {
@@ -292,12 +297,14 @@ async fn main() -> anyhow::Result<()> {
             n,
             margin_ms,
             brokers,
+            postgres,
         } => {
             let args = w5::W5Args {
                 n,
                 margin_ms: margin_ms.unwrap_or(5000 + n as i64 / 10),
                 deadline_ms: 120_000,
                 brokers,
+                postgres,
             };
             w5::run(&target.bin, &fresh(&target.work)?, &args).await?
         }

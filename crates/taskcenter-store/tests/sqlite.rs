@@ -62,6 +62,10 @@ impl Backend for TempSqlite {
         self.check_counters();
     }
 
+    fn outbox_leases_are_stored(&self) -> bool {
+        false
+    }
+
     async fn open(&self) -> Arc<dyn Store> {
         // Through the URL resolver, as the server opens it.
         let url = format!("sqlite:{}", self.file().display());

@@ -11,6 +11,7 @@
 mod amqp;
 mod broker;
 mod nats;
+mod postgres;
 mod redis;
 pub mod report;
 mod webhook;
@@ -50,6 +51,9 @@ pub struct W5Args {
     pub deadline_ms: i64,
     /// Brokers to run, of [`BROKERS`].
     pub brokers: Vec<String>,
+    /// A PostgreSQL server to store the tasks in (a fresh database per broker), instead of
+    /// the embedded store.
+    pub postgres: Option<String>,
 }
 
 /// Runs W5 against every broker asked for; a broker that fails shows its error.
@@ -58,6 +62,12 @@ pub async fn run(bin: &Path, work: &Path, args: &W5Args) -> anyhow::Result<Value
     out.insert("tasks".into(), json!(args.n));
     out.insert("batch".into(), json!(RELAY_BATCH));
     out.insert("inflight".into(), json!(RELAY_INFLIGHT));
+    let store = if args.postgres.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    out.insert("store".into(), json!(store));
     for name in &args.brokers {
         eprintln!("  W5 {name}");
         let result = match name.as_str() {
@@ -134,12 +144,16 @@ async fn taskcenter<B: Broker>(bin: &Path, work: &Path, args: &W5Args) -> anyhow
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    let extra = [
+    let mut extra = vec![
         "--publisher".to_string(),
         broker.publisher_url(),
         "--topic".into(),
         topic.clone(),
     ];
+    if let Some(server) = &args.postgres {
+        extra.push("--store".into());
+        extra.push(postgres::fresh_database(server, &format!("taskcenter_w5_{}", B::NAME)).await?);
+    }
     let log = dir.join("server.log");
     std::fs::create_dir_all(&dir)?;
     let (server, _) = Server::start_with(bin, &dir.join("data"), &log, &extra).await?;

@@ -123,6 +123,8 @@ pub(crate) async fn settle(
     let c = Columns::of(settles);
     let mut conn = s.pool.get().await?;
     let mut tx = conn.begin().await?;
+    // Lost in a crash, a settle only has its messages published again.
+    tx.redoable().await?;
     let sent = &c.sent;
     if !sent.ids.is_empty() {
         let params: [&(dyn ToSql + Sync); 6] = [

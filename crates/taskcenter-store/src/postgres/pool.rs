@@ -158,6 +158,14 @@ impl Tx<'_> {
         self.tx.batch_execute(sql).await.map_err(map_err)
     }
 
+    /// Commits this transaction without waiting for its WAL to reach the disk: for work
+    /// whose loss in a crash only has it done again (the outbox relay's leases and
+    /// settles), so a burst of them does not wait on the disk. Later durable commits
+    /// flush its WAL before their own.
+    pub(crate) async fn redoable(&mut self) -> Result<(), StoreError> {
+        self.batch("SET LOCAL synchronous_commit = off").await
+    }
+
     /// Commits.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(map_err)

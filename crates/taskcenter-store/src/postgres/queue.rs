@@ -14,6 +14,7 @@ use super::rows::{fire_id, get, msgid, payload, task_id};
 use crate::codec::{ack_takes, leased_state, nack_takes, parse_leases, state};
 use crate::error::StoreError;
 use crate::model::{Delivery, LeaseRef, LeaseRequest};
+use crate::outbox::OUTBOX_GROUP;
 use crate::policy::{DeliveryPolicy, LeasePlan};
 
 /// The tags a filter names as stored in `subscriptions` (`*` for all).
@@ -121,6 +122,10 @@ pub(crate) async fn lease(
     let max = i64::try_from(req.max).unwrap_or(i64::MAX);
     let mut conn = s.pool.get().await?;
     let mut tx = conn.begin().await?;
+    if req.group == OUTBOX_GROUP {
+        // Lost in a crash, an outbox lease only has its messages published again.
+        tx.redoable().await?;
+    }
     tx.execute(EXPIRE_FINAL, &[&req.group, &req.now_ms]).await?;
     let mut candidates = Vec::new();
     match &req.tags {

@@ -18,6 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_write_probe.sql"),
     include_str!("migrations/006_fail_reason.sql"),
     include_str!("migrations/007_outbox.sql"),
+    include_str!("migrations/008_outbox_untagged.sql"),
 ];
 
 /// Opens the write connection: WAL, the configured fsync level, the schema up to date.

@@ -28,6 +28,7 @@ mod error;
 mod expiry;
 mod failures;
 mod fires;
+mod held;
 mod intake;
 mod lock;
 mod outbox;
@@ -102,6 +103,10 @@ pub struct SqliteStore {
     intake: intake::Intake,
     /// Where the retention sweep goes on (a delivery id; 0 = from the bottom).
     purge_cursor: Arc<Mutex<i64>>,
+    /// The outbox's leases held in memory (see `held.rs`), used by the writer's jobs.
+    held: Arc<Mutex<held::HeldLeases>>,
+    /// Taken by each outbox lease.
+    outbox_lease: tokio::sync::Mutex<()>,
     readers: Arc<ReadPool>,
     /// The disk reserve, taken again by readiness probes once there is room.
     space: Arc<space::Space>,
@@ -161,10 +166,54 @@ impl SqliteStore {
             writer,
             intake: intake::Intake::default(),
             purge_cursor: Arc::default(),
+            held: Arc::default(),
+            outbox_lease: tokio::sync::Mutex::new(()),
             readers,
             space,
             _lock: lock,
         })
+    }
+
+    /// Leases outbox messages: on a read connection, holding them in memory, unless one of
+    /// them needs its lease stored; then on the writer. One outbox lease at a time, so
+    /// two never take the same message.
+    async fn lease_outbox(
+        &self,
+        req: crate::model::LeaseRequest,
+        policy: crate::policy::DeliveryPolicy,
+    ) -> Result<Vec<crate::model::Delivery>, StoreError> {
+        let _one_at_a_time = self.outbox_lease.lock().await;
+        if matches!(req.tags, taskcenter_core::TagFilter::All) {
+            let skip = self.held_leases().ids(req.now_ms);
+            let (r, p) = (req.clone(), policy.clone());
+            let read = self
+                .read(move |conn| queue::lease_unwritten(conn, &r, &p, &skip))
+                .await?;
+            if let Some(batch) = read {
+                let mut held = self.held_leases();
+                for (id, lease) in batch.leases {
+                    held.hold(id, lease);
+                }
+                return Ok(batch.deliveries);
+            }
+        }
+        let held = Arc::clone(&self.held);
+        // Lost in a crash, an outbox lease only has its messages published again.
+        self.writer
+            .write_redoable(move |conn| {
+                let mut held = held
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                queue::lease(conn, &req, &policy, Some(&mut held))
+            })
+            .await
+    }
+
+    /// The outbox's leases held in memory, locked.
+    fn held_leases(&self) -> std::sync::MutexGuard<'_, held::HeldLeases> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `work` on a read connection on the blocking pool.

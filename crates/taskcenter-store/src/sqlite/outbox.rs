@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::counts::Tally;
+use super::held::{HeldLease, Leases};
 use super::rows::{msgid, parse_msgid, state};
 use crate::outbox::{OutboxSettle, SettleStep, parse_fire_id, settle_step};
 
@@ -29,14 +30,33 @@ const RELEASE: &str = "UPDATE deliveries SET state = ?3, attempt = ?4, visible_a
 const DEAD: &str = "UPDATE deliveries SET state = 5, done_at = ?3 \
      WHERE id = ?1 AND grp = ?2 AND attempt = ?4 AND state IN (2, 3)";
 
+// A message held in memory (see `held.rs`) is still waiting in the table, as it was
+// when leased (`attempt` one less than the settle's, deliverable): each statement applies
+// only then, and writes the delivery's outcome straight from there.
+
+/// A confirmed message held in memory: done by this delivery.
+pub(super) const HELD_SENT: &str = "UPDATE deliveries SET broker_id = ?3, state = 4, done_at = ?4, \
+     attempt = ?5, acked_attempt = ?5, lease_until = NULL \
+     WHERE id = ?1 AND grp = ?2 AND attempt = ?6 AND state < 3";
+
+/// A message held in memory and not confirmed: waits until `?3`, the try not counted.
+pub(super) const HELD_AGAIN: &str = "UPDATE deliveries SET visible_at = ?3 \
+     WHERE id = ?1 AND grp = ?2 AND attempt = ?4 AND state < 3";
+
+/// A message held in memory and refused for good.
+pub(super) const HELD_DEAD: &str = "UPDATE deliveries SET state = 5, done_at = ?3, attempt = ?4 \
+     WHERE id = ?1 AND grp = ?2 AND attempt = ?5 AND state < 3";
+
 /// Applies each settle that still names the message's current lease: one statement per
-/// message (two for a confirmed one that stays leased). Every change moves a leased
-/// message (leased or leased-final, one counter).
+/// message (two for a confirmed one that stays leased). Every change of a stored lease
+/// moves a leased message (leased or leased-final, one counter); a lease `held` in memory
+/// moves the message from the state it waited in.
 pub(crate) fn settle(
     conn: &Connection,
     group: &str,
     settles: &[OutboxSettle],
     now_ms: i64,
+    held: &Leases,
 ) -> rusqlite::Result<()> {
     let mut tally = Tally::default();
     let (mut sent_done, mut sent) = (conn.prepare_cached(SENT_DONE)?, conn.prepare_cached(SENT)?);
@@ -46,6 +66,10 @@ pub(crate) fn settle(
             continue;
         };
         let attempt = settle.attempt;
+        if let Some(lease) = held.get(&id).filter(|l| l.attempt == attempt) {
+            settle_held(conn, group, id, *lease, settle, now_ms, &mut tally)?;
+            continue;
+        }
         match settle_step(settle) {
             SettleStep::Sent { broker_id, acked } => {
                 let done =
@@ -70,6 +94,47 @@ pub(crate) fn settle(
         }
     }
     tally.apply(conn)
+}
+
+/// Applies the settle of a lease that was held in memory.
+fn settle_held(
+    conn: &Connection,
+    group: &str,
+    id: i64,
+    lease: HeldLease,
+    settle: &OutboxSettle,
+    now_ms: i64,
+    tally: &mut Tally,
+) -> rusqlite::Result<()> {
+    let (attempt, row_attempt) = (lease.attempt, lease.row_attempt());
+    match settle_step(settle) {
+        SettleStep::Sent { broker_id, .. } => {
+            let done = conn.prepare_cached(HELD_SENT)?.execute(params![
+                id,
+                group,
+                broker_id,
+                now_ms,
+                attempt,
+                row_attempt
+            ])?;
+            tally.moved(lease.from_state, state::ACKED, done as i64);
+        }
+        SettleStep::Release { at, .. } => {
+            conn.prepare_cached(HELD_AGAIN)?
+                .execute(params![id, group, at, row_attempt])?;
+        }
+        SettleStep::Dead => {
+            let moved = conn.prepare_cached(HELD_DEAD)?.execute(params![
+                id,
+                group,
+                now_ms,
+                attempt,
+                row_attempt
+            ])?;
+            tally.moved(lease.from_state, state::DEAD, moved as i64);
+        }
+    }
+    Ok(())
 }
 
 /// `(fire_id, msgid)` of the group's message of each fire named.

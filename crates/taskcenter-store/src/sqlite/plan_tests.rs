@@ -74,6 +74,7 @@ fn hot_statements_use_indexes() {
             "SELECT d.id FROM deliveries d INDEXED BY deliveries_ready_tag \
              JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
              WHERE d.grp = 'g' AND d.tag = 'a' AND d.state < 3 AND d.visible_at <= 5 \
+             AND d.grp <> '@outbox' \
              ORDER BY d.visible_at, d.id LIMIT 10",
             "deliveries_ready_tag",
         ),
@@ -113,6 +114,19 @@ fn hot_statements_use_indexes() {
             super::queue::MARK_LEASED,
             "USING INTEGER PRIMARY KEY (rowid=?)",
         ),
+        (
+            super::outbox::HELD_SENT,
+            "USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
+            super::outbox::HELD_AGAIN,
+            "USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
+            super::outbox::HELD_DEAD,
+            "USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (super::queue::READY_IDS, "USING INDEX deliveries_ready "),
         (
             "SELECT f.fire_time, d.id FROM fires f LEFT JOIN deliveries d \
              ON d.id BETWEEN f.first_delivery AND f.first_delivery + f.delivery_count - 1 \

@@ -1,13 +1,14 @@
 //! Queue statements: subscribing, leasing, ack and nack. What each does to a message is
 //! decided by [`DeliveryPolicy`]; this module only stores it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use taskcenter_core::TagFilter;
 
 use super::counts::Tally;
 use super::expiry::retry;
+use super::held::{HeldLease, HeldLeases};
 use super::rows::{fire_id, json_error, msgid, state, task_id};
 use crate::codec::{ack_takes, leased_state, nack_takes, parse_leases};
 use crate::model::{Delivery, LeaseRef, LeaseRequest};
@@ -75,11 +76,14 @@ fn read_candidate(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
     })
 }
 
-/// Leases up to `req.max` visible messages of the group, oldest first.
+/// Leases up to `req.max` visible messages of the group, oldest first. With `held` (the
+/// outbox's leases held in memory), messages held there are passed over and the leases of
+/// tasks without end-to-end ack are held there instead of written.
 pub(crate) fn lease(
     conn: &Connection,
     req: &LeaseRequest,
     policy: &DeliveryPolicy,
+    mut held: Option<&mut HeldLeases>,
 ) -> rusqlite::Result<Vec<Delivery>> {
     let mut tally = Tally::default();
     // Last attempts whose lease ran out are dead letters now, dated at their expiry.
@@ -92,9 +96,13 @@ pub(crate) fn lease(
     tally.moved(state::LEASED_FINAL, state::DEAD, died as i64);
 
     let max = i64::try_from(req.max).unwrap_or(i64::MAX);
-    let candidates = match &req.tags {
-        TagFilter::All => select(conn, None, req, max)?,
-        TagFilter::Only(tags) => {
+    let candidates = match (&req.tags, held.as_deref_mut()) {
+        (TagFilter::All, Some(held)) => {
+            let holding = held.expire(req.now_ms);
+            select_unheld(conn, req, holding, |id| held.holds(id))?
+        }
+        (TagFilter::All, None) => select(conn, None, req, max)?,
+        (TagFilter::Only(tags), _) => {
             let mut all = Vec::new();
             for tag in tags {
                 all.extend(select(conn, Some(tag), req, max)?);
@@ -121,18 +129,21 @@ pub(crate) fn lease(
                     last,
                 } => (attempt, lease_until, leased_state(last), visible_at),
             };
-        marks.add((code, attempt, lease_until, visible_at), c.id);
-        tally.moved(c.state, code, 1);
-        out.push(Delivery {
-            msgid: msgid(c.id),
-            taskid: c.task,
-            tag: c.tag,
-            data: c.data,
-            fire_time: c.fire_time,
-            fire_id: fire_id(c.task, c.fire_time),
-            attempt,
-            lease_until,
-        });
+        match held.as_deref_mut() {
+            Some(held) if !c.ack => held.hold(
+                c.id,
+                HeldLease {
+                    attempt,
+                    from_state: c.state,
+                    until: lease_until,
+                },
+            ),
+            _ => {
+                marks.add((code, attempt, lease_until, visible_at), c.id);
+                tally.moved(c.state, code, 1);
+            }
+        }
+        out.push(delivery(c, attempt, lease_until));
     }
     marks.store(conn)?;
     tally.apply(conn)?;
@@ -194,6 +205,7 @@ fn select(
             "SELECT {CANDIDATE_COLUMNS} FROM deliveries d INDEXED BY deliveries_ready_tag \
              JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
              WHERE d.grp = ?1 AND d.tag = ?4 AND d.state < 3 AND d.visible_at <= ?2 \
+             AND d.grp <> '@outbox' \
              ORDER BY d.visible_at, d.id LIMIT ?3"
         ),
     };
@@ -203,6 +215,98 @@ fn select(
         Some(tag) => stmt.query_map(params![req.group, req.now_ms, max, tag], read_candidate)?,
     };
     rows.collect()
+}
+
+/// The ids of the group's visible deliverable messages, oldest first, from the index alone.
+pub(super) const READY_IDS: &str = "SELECT id FROM deliveries INDEXED BY deliveries_ready \
+     WHERE grp = ?1 AND state < 3 AND visible_at <= ?2 ORDER BY visible_at, id LIMIT ?3";
+
+/// Like [`select`] over the whole group, passing over the `holding` messages `held`
+/// names: their ids are read from the ready index alone, the rows only of those taken.
+fn select_unheld(
+    conn: &Connection,
+    req: &LeaseRequest,
+    holding: usize,
+    held: impl Fn(i64) -> bool,
+) -> rusqlite::Result<Vec<Candidate>> {
+    let scan = i64::try_from(req.max.saturating_add(holding)).unwrap_or(i64::MAX);
+    let ids = conn
+        .prepare_cached(READY_IDS)?
+        .query_map(params![req.group, req.now_ms, scan], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    let mut row = conn.prepare_cached(&format!(
+        "SELECT {CANDIDATE_COLUMNS} FROM deliveries d \
+         JOIN tasks t ON t.rid = d.task_rid JOIN task_payloads p ON p.rid = d.task_rid \
+         WHERE d.id = ?1"
+    ))?;
+    let mut out = Vec::with_capacity(req.max.min(ids.len()));
+    for id in ids.into_iter().filter(|id| !held(*id)).take(req.max) {
+        if let Some(c) = row.query_row([id], read_candidate).optional()? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// An outbox lease taken on a read connection: the messages and the leases to hold them
+/// by in memory.
+pub(crate) struct HeldBatch {
+    pub deliveries: Vec<Delivery>,
+    pub leases: Vec<(i64, HeldLease)>,
+}
+
+/// Leases the next messages of the whole group, passing over the `held` ones, without a
+/// write: every message taken is held in memory. `None` when one of them needs a write
+/// (its task is acked end to end, so its lease is stored; or its retries are spent):
+/// the writer's [`lease`] then takes the request. Reads one snapshot.
+pub(crate) fn lease_unwritten(
+    conn: &Connection,
+    req: &LeaseRequest,
+    policy: &DeliveryPolicy,
+    held: &HashSet<i64>,
+) -> rusqlite::Result<Option<HeldBatch>> {
+    let snapshot = conn.unchecked_transaction()?;
+    let candidates = select_unheld(&snapshot, req, held.len(), |id| held.contains(&id))?;
+    snapshot.finish()?;
+    let mut batch = HeldBatch {
+        deliveries: Vec::with_capacity(candidates.len()),
+        leases: Vec::with_capacity(candidates.len()),
+    };
+    for c in candidates {
+        if c.ack {
+            return Ok(None);
+        }
+        let LeasePlan::Lease {
+            attempt,
+            lease_until,
+            ..
+        } = policy.plan_lease(c.attempt, c.ack, c.max_runtime, req.now_ms)
+        else {
+            return Ok(None);
+        };
+        let lease = HeldLease {
+            attempt,
+            from_state: c.state,
+            until: lease_until,
+        };
+        batch.leases.push((c.id, lease));
+        batch.deliveries.push(delivery(c, attempt, lease_until));
+    }
+    Ok(Some(batch))
+}
+
+/// A leased candidate as its consumer gets it.
+fn delivery(c: Candidate, attempt: i64, lease_until: i64) -> Delivery {
+    Delivery {
+        msgid: msgid(c.id),
+        fire_id: fire_id(c.task, c.fire_time),
+        taskid: c.task,
+        tag: c.tag,
+        data: c.data,
+        fire_time: c.fire_time,
+        attempt,
+        lease_until,
+    }
 }
 
 /// The state and deliveries so far of a message of the group.
@@ -327,7 +431,7 @@ pub(crate) fn next_visible(
         TagFilter::Only(tags) => {
             let mut stmt = conn.prepare_cached(
                 "SELECT MIN(visible_at) FROM deliveries INDEXED BY deliveries_ready_tag \
-                 WHERE grp = ?1 AND tag = ?2 AND state < 3",
+                 WHERE grp = ?1 AND tag = ?2 AND state < 3 AND grp <> '@outbox'",
             )?;
             let mut earliest: Option<i64> = None;
             for tag in tags {

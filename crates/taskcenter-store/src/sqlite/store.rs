@@ -85,7 +85,11 @@ impl TaskStore for SqliteStore {
     }
 
     async fn fire_history(&self, id: TaskId, limit: usize) -> Result<Vec<FireRecord>, StoreError> {
-        self.read(move |conn| fires::history(conn, id, limit)).await
+        let mut records = self
+            .read(move |conn| fires::history(conn, id, limit))
+            .await?;
+        self.held_leases().show_in(&mut records);
+        Ok(records)
     }
 
     async fn task_counts(&self) -> Result<(i64, i64, i64), StoreError> {
@@ -138,14 +142,11 @@ impl QueueStore for SqliteStore {
             return Ok(Vec::new());
         }
         let policy = policy.clone();
-        let outbox = req.group == OUTBOX_GROUP;
-        let work = move |conn: &rusqlite::Connection| queue::lease(conn, &req, &policy);
-        if outbox {
-            // Lost in a crash, an outbox lease only has its messages published again.
-            self.writer.write_redoable(work).await
-        } else {
-            self.write(work).await
+        if req.group == OUTBOX_GROUP {
+            return self.lease_outbox(req, policy).await;
         }
+        self.write(move |conn| queue::lease(conn, &req, &policy, None))
+            .await
     }
 
     async fn ack(
@@ -203,10 +204,17 @@ impl QueueStore for SqliteStore {
             return Ok(());
         }
         let group = group.to_string();
+        let held = Arc::new(self.held_leases().named(&settles));
+        let settled = Arc::clone(&held);
         // Lost in a crash, a settle only has its messages published again.
-        self.writer
-            .write_redoable(move |conn| outbox::settle(conn, &group, &settles, now_ms))
-            .await
+        let result = self
+            .writer
+            .write_redoable(move |conn| outbox::settle(conn, &group, &settles, now_ms, &held))
+            .await;
+        // Committed (or rolled back, the messages waiting again): no lease passes them over
+        // any more.
+        self.held_leases().forget(&settled);
+        result
     }
 
     async fn fire_msgids(
@@ -265,7 +273,9 @@ impl QueueStore for SqliteStore {
     }
 
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
-        self.read(dead::counts).await
+        let mut counts = self.read(dead::counts).await?;
+        self.held_leases().count_in(&mut counts);
+        Ok(counts)
     }
 
     async fn note_failures(

@@ -55,6 +55,13 @@ pub trait Backend: Send + Sync {
 
     /// Checks the backend makes after each suite test (its own invariants).
     fn check(&self) {}
+
+    /// Whether the relay's leases of messages of tasks without end-to-end ack are stored,
+    /// so they outlive the store being closed. A store only one process opens may hold
+    /// them in memory instead: closed, it publishes such messages again at once.
+    fn outbox_leases_are_stored(&self) -> bool {
+        true
+    }
 }
 
 /// One `#[tokio::test]` per suite function for the backend type given: functions taking
