@@ -26,7 +26,7 @@ scripts/rocketmq.sh auth
 # The client's broker transports (cargo features nats, redis, amqp of taskcenter-client) are
 # enabled by the taskcenter crate's dev-dependency; the rocketmq feature is off by default
 # (a heavy client), so the tests build it in.
-cargo test --workspace --locked --features taskcenter/rocketmq "$@"
+cargo test --workspace --locked --features taskcenter/rocketmq,taskcenter-bench/rocketmq "$@"
 # The end-to-end suite once more, every server on a PostgreSQL database of its own.
 TASKCENTER_TEST_STORE=postgres cargo test --locked -p taskcenter --tests --features rocketmq "$@"
 # The HTTP API fuzzed against its OpenAPI document, a few minutes at most.

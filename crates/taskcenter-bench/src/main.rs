@@ -153,7 +153,8 @@ enum Cmd {
         /// Time given to the adds before the due instant, ms [default: 5000 + n/10].
         #[arg(long)]
         margin_ms: Option<i64>,
-        /// Brokers to publish to.
+        /// Brokers to publish to: by default nats, amqp, redis and webhook; rocketmq when
+        /// named (taskcenter and the bench built with their rocketmq features).
         #[arg(long, value_delimiter = ',', default_values_t = w5::BROKERS.map(String::from))]
         brokers: Vec<String>,
         /// A PostgreSQL server (`postgres://…/DB`) to store taskcenter's tasks in, instead

@@ -4,9 +4,9 @@
 //! same confirmation awaited, the same batch and batches in flight as the relay.
 //!
 //! Both sides are timed by the same witness (the broker's own clock where it keeps one:
-//! JetStream's stored time, the Redis entry id; else a consumer of the broker), so
-//! publishes/s (messages ÷ first-to-last arrival) compare like for like, and `ratio` is
-//! taskcenter's ÷ the ceiling's.
+//! JetStream's stored time, the Redis entry id, RocketMQ's store timestamp; else a consumer
+//! of the broker), so publishes/s (messages ÷ first-to-last arrival) compare like for like,
+//! and `ratio` is taskcenter's ÷ the ceiling's.
 
 mod amqp;
 mod broker;
@@ -14,6 +14,8 @@ mod nats;
 mod postgres;
 mod redis;
 pub mod report;
+#[cfg(feature = "rocketmq")]
+mod rocketmq;
 mod webhook;
 
 use std::path::Path;
@@ -37,8 +39,14 @@ pub const RELAY_BATCH: usize = 4096;
 /// Batches the relay keeps in flight at once (its `IN_FLIGHT`).
 pub const RELAY_INFLIGHT: usize = 1;
 
-/// The brokers W5 runs against, in output order.
+/// The brokers W5 runs against by default, in output order: the machine's brokers that
+/// scripts/brokers.sh starts, and the webhook receiver in the bench process.
 pub const BROKERS: [&str; 4] = ["nats", "amqp", "redis", "webhook"];
+
+/// Brokers W5 runs only when named in `--brokers`: RocketMQ needs the `rocketmq` feature
+/// in both the server and the bench (a heavy client, off by default in both) and the broker
+/// that scripts/rocketmq.sh starts, so a plain `w5` does not ask for it.
+pub const EXTRA_BROKERS: [&str; 1] = ["rocketmq"];
 
 /// Settings of a W5 run.
 #[derive(Debug, Clone)]
@@ -49,11 +57,21 @@ pub struct W5Args {
     pub margin_ms: i64,
     /// Give up this long after T, ms.
     pub deadline_ms: i64,
-    /// Brokers to run, of [`BROKERS`].
+    /// Brokers to run, of [`BROKERS`] and [`EXTRA_BROKERS`].
     pub brokers: Vec<String>,
     /// A PostgreSQL server to store the tasks in (a fresh database per broker), instead of
     /// the embedded store.
     pub postgres: Option<String>,
+}
+
+/// Fails on a broker this build cannot run, before any broker runs.
+fn check_broker(name: &str) -> anyhow::Result<()> {
+    match name {
+        _ if BROKERS.contains(&name) => Ok(()),
+        "rocketmq" if cfg!(feature = "rocketmq") => Ok(()),
+        "rocketmq" => bail!("taskcenter-bench was built without the rocketmq feature"),
+        other => bail!("unknown broker {other:?} (one of {BROKERS:?} or {EXTRA_BROKERS:?})"),
+    }
 }
 
 /// Runs W5 against every broker asked for; a broker that fails shows its error.
@@ -69,13 +87,18 @@ pub async fn run(bin: &Path, work: &Path, args: &W5Args) -> anyhow::Result<Value
     };
     out.insert("store".into(), json!(store));
     for name in &args.brokers {
+        check_broker(name)?;
+    }
+    for name in &args.brokers {
         eprintln!("  W5 {name}");
         let result = match name.as_str() {
             "nats" => one::<nats::Nats>(bin, work, args).await,
             "amqp" => one::<amqp::Amqp>(bin, work, args).await,
             "redis" => one::<redis::Redis>(bin, work, args).await,
             "webhook" => one::<webhook::Webhook>(bin, work, args).await,
-            other => bail!("unknown broker {other:?} (one of {BROKERS:?})"),
+            #[cfg(feature = "rocketmq")]
+            "rocketmq" => one::<rocketmq::RocketMq>(bin, work, args).await,
+            other => bail!("broker {other:?} passed the check but has no arm"),
         };
         let entry = result.unwrap_or_else(|e| {
             eprintln!("  W5 {name} FAILED: {e:#}");
@@ -189,4 +212,24 @@ async fn taskcenter<B: Broker>(bin: &Path, work: &Path, args: &W5Args) -> anyhow
         "publishes_per_sec": rate(arrivals.len(), (last - first) as f64 / 1000.0),
         "lateness_ms": summary(&lateness),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brokers_are_checked_against_the_build() {
+        for name in BROKERS {
+            assert!(check_broker(name).is_ok(), "{name}");
+        }
+        let rocketmq = check_broker("rocketmq");
+        if cfg!(feature = "rocketmq") {
+            assert!(rocketmq.is_ok());
+        } else {
+            let e = rocketmq.expect_err("not built in").to_string();
+            assert_eq!(e, "taskcenter-bench was built without the rocketmq feature");
+        }
+        assert!(check_broker("kafka").is_err());
+    }
 }

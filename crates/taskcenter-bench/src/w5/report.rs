@@ -1,5 +1,6 @@
-//! The `w5` entry of the final object: the driver's per-broker figures, NATS's drain beside
-//! BullMQ's W2 drain (the same number of tasks due at one instant), and the targets.
+//! The `w5` entry of the final object: the driver's per-broker figures (RocketMQ's only
+//! when it ran), NATS's drain beside BullMQ's W2 drain (the same number of tasks due at one
+//! instant), and the targets.
 
 use serde_json::{Map, Value, json};
 
@@ -11,7 +12,11 @@ pub fn entry(tc: Option<Value>, bq_w2: Option<&Value>) -> Value {
         return json!({"targets": []});
     };
     let mut targets = Vec::new();
-    for broker in super::BROKERS {
+    // An extra broker (RocketMQ) is held to the same target when it ran.
+    let extra = super::EXTRA_BROKERS
+        .into_iter()
+        .filter(|b| out.contains_key(*b));
+    for broker in super::BROKERS.into_iter().chain(extra) {
         let ratio = out.get(broker).and_then(|b| b["ratio"].as_f64());
         targets.push(check(&format!("{broker} ratio >= 0.7"), ratio, |r| {
             r >= 0.7
@@ -46,4 +51,34 @@ pub fn entry(tc: Option<Value>, bq_w2: Option<&Value>) -> Value {
 
 fn check(what: &str, value: Option<f64>, holds: impl Fn(f64) -> bool) -> Value {
     json!({"target": what, "value": value, "holds": value.map(holds)})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(entry: &Value) -> Vec<&str> {
+        entry["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["target"].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn rocketmq_is_held_to_the_ratio_target_only_when_it_ran() {
+        let without = entry(Some(json!({"tasks": 10, "nats": {"ratio": 0.9}})), None);
+        assert!(!targets(&without).contains(&"rocketmq ratio >= 0.7"));
+        assert!(without.get("rocketmq").is_none());
+        let with = entry(Some(json!({"tasks": 10, "rocketmq": {"ratio": 0.5}})), None);
+        let all = targets(&with);
+        assert!(all.contains(&"nats ratio >= 0.7"));
+        assert!(all.contains(&"rocketmq ratio >= 0.7"));
+        let held = with["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["target"] == "rocketmq ratio >= 0.7"))
+            .map(|t| t["holds"].clone());
+        assert_eq!(held, Some(json!(false)));
+    }
 }
