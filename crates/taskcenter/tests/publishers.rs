@@ -342,6 +342,48 @@ fn broker_down_while_fires_come_due_loses_nothing<B: Broker>() {
     assert!(text.contains("taskcenter_outbox_depth 0"), "{text}");
 }
 
+/// A burst of fires due at one instant, more than a relay batch sends at once to some
+/// brokers' clients, reaches the broker whole: every fire, each under its own fire id.
+fn a_burst_due_at_once_arrives_whole<B: Broker>() {
+    const N: usize = 3_000;
+    let rt = Runtime::new().expect("runtime");
+    let topic = publish_support::topic("burst");
+    let (broker, rx) = B::start(&rt, &topic);
+    let server = serve(&broker, &topic);
+    let due_s = now_s() + 3;
+    for chunk in 0..N / 1000 {
+        let tasks: Vec<Value> = (0..1000)
+            .map(|i| {
+                let data = format!("burst-{}", chunk * 1000 + i);
+                json!({"name": "burst", "type": 1, "data": data, "start_time": due_s})
+            })
+            .collect();
+        let (status, body) = server.post("/v1/api/tasks", &Value::Array(tasks));
+        assert_eq!(status, 200, "{body}");
+    }
+    let got = receive(&rx, N, Duration::from_secs(90));
+    let fires: BTreeSet<String> = got.iter().map(|m| m.prop("fire_id")).collect();
+    let bodies: BTreeSet<&[u8]> = got.iter().map(|m| m.body.as_slice()).collect();
+    assert_eq!(
+        (fires.len(), bodies.len()),
+        (N, N),
+        "distinct fires and bodies received"
+    );
+    assert!(
+        got.iter()
+            .all(|m| m.prop("fire_time") == (due_s * 1000).to_string())
+    );
+    let errors = format!(
+        "taskcenter_broker_publish_errors_total{{broker=\"{}\"}} 0",
+        B::KIND
+    );
+    let text = metrics(&server);
+    assert!(
+        text.contains(&errors),
+        "the broker confirmed every send the first time: {text}"
+    );
+}
+
 /// One `#[test]` per suite function for the broker type given.
 macro_rules! publisher_suite {
     ($name:ident, $broker:ty) => {
@@ -366,6 +408,11 @@ macro_rules! publisher_suite {
             #[test]
             fn ack_task_published_again_until_acked() {
                 super::ack_task_published_again_until_acked::<$broker>();
+            }
+
+            #[test]
+            fn a_burst_due_at_once_arrives_whole() {
+                super::a_burst_due_at_once_arrives_whole::<$broker>();
             }
 
             #[test]

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
+use futures_util::stream;
 use rocketmq_client_rust::{
     AclClientRPCHook, ClientConfig, ClientRuntime, ClientRuntimeConfig, DefaultMQProducer,
     SendStatus, SessionCredentials, TelemetryHandle,
@@ -41,6 +42,11 @@ pub(super) fn spawn(
         })?;
     Ok(tx)
 }
+
+/// Sends of a batch awaiting the broker at once. The client refuses requests beyond 1,024
+/// in flight on a connection ("transport admission queue is saturated"), which a batch of
+/// thousands sent all at once hit; 64, 256 and 512 in flight published equally fast.
+const SENDS_IN_FLIGHT: usize = 512;
 
 /// What the thread publishes to, and how long one send may take.
 struct Sender {
@@ -88,8 +94,11 @@ fn run(sender: Sender, mut rx: mpsc::Receiver<Batch>) {
             let Some(c) = connection.as_ref() else {
                 continue;
             };
-            let results =
-                join_all(batch.messages.iter().map(|m| sender.send(&c.producer, m))).await;
+            let results: Vec<PublishResult> = stream::iter(&batch.messages)
+                .map(|m| sender.send(&c.producer, m))
+                .buffered(SENDS_IN_FLIGHT)
+                .collect()
+                .await;
             // A client that could send none of a batch may be stuck on a broker that went
             // away and came back (its connections and circuit breakers keep the old state):
             // the next batch gets a new one.
