@@ -4,11 +4,10 @@
 //! task name, keys = task id, body = data, the properties as user properties; a batch's
 //! sends side by side, each awaited for SEND_OK), and as witness the broker's store itself.
 //!
-//! The relay starts all of a batch's sends at once. This client refuses most of 4,096 sends
-//! started at once ("transport admission queue is saturated": its transport queues at most
-//! 1,024 requests per connection), so the ceiling keeps at most [`SEND_WINDOW`] in flight;
-//! any window from 64 to 512 gave the same rate here (about 1,450/s, bound elsewhere), so
-//! the window costs the ceiling nothing.
+//! This client refuses most of 4,096 sends started at once ("transport admission queue is
+//! saturated": its transport queues at most 1,024 requests per connection), so the ceiling,
+//! like the relay's publisher, keeps at most [`SEND_WINDOW`] of a batch's sends in flight;
+//! any window from 64 to 512 gave the same rate here.
 //!
 //! The witness reads the topic back with the client's classic pull consumer, every queue
 //! by offset from 0 to its max offset, and takes each message's store timestamp (the
