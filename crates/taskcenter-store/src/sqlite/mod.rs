@@ -103,7 +103,7 @@ pub struct SqliteStore {
     intake: intake::Intake,
     /// Where the retention sweep goes on (a delivery id; 0 = from the bottom).
     purge_cursor: Arc<Mutex<i64>>,
-    /// The outbox's leases held in memory (see `held.rs`), used by the writer's jobs.
+    /// The outbox's leases held in memory (see `held.rs`).
     held: Arc<Mutex<held::HeldLeases>>,
     /// Taken by each outbox lease.
     outbox_lease: tokio::sync::Mutex<()>,
