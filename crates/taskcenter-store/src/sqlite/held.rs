@@ -2,7 +2,7 @@
 //!
 //! A lease exists to keep other consumers off a message while one handles it. The outbox
 //! has one consumer per store, the relay of the one process that may open the file, so a
-//! lease written to the table only costs the writer (the row and both ready indexes
+//! lease written to the table only costs the writer (the row and its ready-index entry
 //! rewritten at the lease and again at the settle) for nothing another process could see.
 //! Instead, a message of a task without end-to-end ack is held here from its lease to its
 //! settle, and the settle writes the lease's outcome straight from the row's waiting
