@@ -120,7 +120,8 @@ fn consume_returns_at_most_max_messages() {
     for i in 0..5 {
         server.add_task(json!({"name": "d.max", "type": 1, "data": format!("m{i}")}));
     }
-    wait_for(ms(5000), "the 5 fires", || {
+    // Only the setup waits here (what is asserted is `max`): room for a loaded CI machine.
+    wait_for(ms(15_000), "the 5 fires", || {
         let (_, stat) = server.get("/v1/api/task/stat");
         stat["names"]["d.max"].as_i64().unwrap_or(0) >= 5
     });
